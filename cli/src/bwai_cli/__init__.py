@@ -1,0 +1,1 @@
+"""The bwai command: run services, the embedded platform, clients, dead letters, demo."""

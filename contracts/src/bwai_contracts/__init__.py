@@ -1,0 +1,1 @@
+"""JSON Schemas of every event on the Build With AI bus."""

@@ -1,0 +1,1 @@
+"""Payment provider wire formats: webhook signatures and exact-decimal JSON."""

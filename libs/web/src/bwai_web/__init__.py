@@ -1,0 +1,1 @@
+"""HTTP foundation: FastAPI app factory, problem+json, JWT verification, idempotency keys."""

@@ -1,0 +1,1 @@
+"""Identity service: API clients, OAuth2 tokens, JWKS."""

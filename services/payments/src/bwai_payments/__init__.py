@@ -1,0 +1,1 @@
+"""Payments service: orders, provider checkouts, payment state machine, ledger."""

@@ -1,0 +1,1 @@
+"""Webhooks ingest service: verifies and records provider webhooks."""

@@ -1,0 +1,1 @@
+"""Provider sandbox: a local stand-in for NOWPayments and Coinbase Commerce."""
