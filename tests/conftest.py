@@ -81,7 +81,10 @@ async def fresh_database(pg_admin_dsn: str) -> AsyncIterator[FreshDatabase]:
 def amqp_url() -> str:
     url = os.environ.get("BWAI_TEST_AMQP_URL", DEFAULT_AMQP)
     if not _answers(url, 5672):
-        pytest.skip(f"RabbitMQ at {url} does not answer; set BWAI_TEST_AMQP_URL to run this test")
+        reason = f"RabbitMQ at {url} does not answer; set BWAI_TEST_AMQP_URL to run this test"
+        if os.environ.get("BWAI_REQUIRE_RABBITMQ") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
     return url
 
 

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     # None means the in-process bus, which only works when every service shares one process.
     amqp_url: str | None = None
     amqp_exchange: str = "bwai.events"
+    # Prepended to every queue name, so several platforms can share one broker (tests do).
+    amqp_queue_prefix: str = ""
     # Quorum queues in production; classic queues are lighter for development brokers.
     amqp_quorum_queues: bool = True
     # Where other services find identity's JWKS (distributed mode).

@@ -1,0 +1,205 @@
+"""The transactional outbox: events are stored with the state change, then relayed to the bus.
+
+`enqueue` writes events in the caller's transaction. `OutboxRelay` publishes them: it wakes on
+`NOTIFY outbox` as soon as a writer commits and also polls, in case a notification was missed
+while its listening connection was down. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so
+several relay replicas share the table without publishing a row twice, and a row is deleted only
+in the transaction that received the broker's confirm for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import asyncpg
+import structlog
+from asyncpg.pool import PoolConnectionProxy
+
+from bwai_messaging.bus import Bus, describe_error
+from bwai_messaging.envelope import Event
+from bwai_messaging.schemas import SchemaRegistry
+
+log = structlog.get_logger()
+
+# A plain connection or one borrowed from a pool; both run the same statements.
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+NOTIFY_CHANNEL = "outbox"
+# Ceiling of the back-off for a row whose publish failed (doubling from 1 s per attempt).
+MAX_RETRY_DELAY_S = 60
+
+# One round trip: the CTE inserts every row, and the notification is sent only when the
+# caller's transaction commits (PostgreSQL folds repeated identical notifications into one).
+# NOTE: PostgreSQL serialises the commits of notifying transactions on one database-wide lock.
+# This has not been measured under load; if it shows, notify only when the relay is idle.
+_INSERT = """
+WITH inserted AS (
+    INSERT INTO outbox (id, event_type, payload)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])
+)
+SELECT pg_notify('outbox', '')
+"""
+_CLAIM = """
+SELECT id, payload FROM outbox
+WHERE available_at <= now()
+ORDER BY available_at, id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+_DELETE = "DELETE FROM outbox WHERE id = ANY($1::uuid[])"
+_POSTPONE = """
+UPDATE outbox
+SET attempts = attempts + 1,
+    last_error = failed.error,
+    available_at = now() + least(power(2, attempts), $3) * interval '1 second'
+FROM unnest($1::uuid[], $2::text[]) AS failed(id, error)
+WHERE outbox.id = failed.id
+"""
+_BACKLOG = "SELECT count(*) FROM outbox"
+_OLDEST_AGE = "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox"
+
+
+async def enqueue(conn: Connection, *events: Event, schemas: SchemaRegistry) -> None:
+    """Validate the events and add them to the outbox in the caller's transaction.
+
+    Raises InvalidEvent before writing anything when any event breaks its schema.
+    """
+    if not events:
+        return
+    for event in events:
+        schemas.validate(event)
+    await conn.execute(
+        _INSERT,
+        [event.id for event in events],
+        [event.type for event in events],
+        [event.to_bytes() for event in events],
+    )
+
+
+class OutboxRelay:
+    """Publishes outbox rows to the bus; safe to run in any number of replicas at once."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        bus: Bus,
+        *,
+        batch_size: int = 200,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._bus = bus
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._listener: PoolConnectionProxy | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start relaying in a background task; the first batch goes out without waiting."""
+        if self._task is not None:
+            return
+        await self._listen()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        log.info("outbox.relay.started", batch_size=self._batch_size)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._unlisten()
+        log.info("outbox.relay.stopped")
+
+    async def backlog(self) -> int:
+        """Return how many events wait in the outbox, including ones backing off after a failure."""
+        count: int = await self._pool.fetchval(_BACKLOG)
+        return count
+
+    async def oldest_age_seconds(self) -> float:
+        """Return the age of the oldest waiting event in seconds, 0 when the outbox is empty."""
+        age: float = await self._pool.fetchval(_OLDEST_AGE)
+        return age
+
+    async def relay_once(self) -> int:
+        """Publish one batch and return how many rows it claimed (published or postponed)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_CLAIM, self._batch_size)
+            if not rows:
+                return 0
+            # Confirms are awaited together: a batch costs about one broker round trip.
+            results = await asyncio.gather(
+                *(self._publish(row["payload"]) for row in rows), return_exceptions=True
+            )
+            published = [
+                row["id"] for row, result in zip(rows, results, strict=True) if result is None
+            ]
+            failed = [
+                (row["id"], result)
+                for row, result in zip(rows, results, strict=True)
+                if isinstance(result, BaseException)
+            ]
+            if published:
+                await conn.execute(_DELETE, published)
+            if failed:
+                await self._postpone(conn, failed)
+        return len(rows)
+
+    async def _publish(self, payload: bytes) -> None:
+        await self._bus.publish(Event.from_bytes(payload))
+
+    async def _postpone(self, conn: Connection, failed: list[tuple[Any, BaseException]]) -> None:
+        for row_id, error in failed:
+            if isinstance(error, asyncio.CancelledError):
+                raise error
+            log.warning("outbox.publish.failed", event_id=str(row_id), error=describe_error(error))
+        await conn.execute(
+            _POSTPONE,
+            [row_id for row_id, _ in failed],
+            [describe_error(error) for _, error in failed],
+            MAX_RETRY_DELAY_S,
+        )
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self._drain()
+                await self._listen()
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                log.warning("outbox.relay.failed", error=describe_error(error))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+
+    async def _drain(self) -> None:
+        # A full batch suggests more rows are waiting, so keep going without waiting.
+        while await self.relay_once() == self._batch_size:
+            pass
+
+    async def _listen(self) -> None:
+        """Hold one pool connection that LISTENs, replacing it when it has died."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        await self._unlisten()
+        connection = await self._pool.acquire()
+        try:
+            await connection.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        except BaseException:
+            await self._pool.release(connection)
+            raise
+        self._listener = connection
+
+    async def _unlisten(self) -> None:
+        connection, self._listener = self._listener, None
+        if connection is None:
+            return
+        with contextlib.suppress(asyncpg.InterfaceError, asyncpg.PostgresError, OSError):
+            if not connection.is_closed():
+                await connection.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+        await self._pool.release(connection)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()

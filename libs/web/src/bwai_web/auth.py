@@ -1,0 +1,273 @@
+"""JWT bearer authentication: a cached JWKS, token verification and role checks.
+
+Identity signs access tokens with an asymmetric key (EdDSA or ES256) and publishes the public keys
+as a JWKS; every service verifies locally against a cached copy. Only asymmetric algorithms from
+an allow-list are accepted, so `alg: none` and HS256 tokens keyed with a public key fail before
+any key is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+import jwt
+import structlog
+from bwai_core.clock import Clock, SystemClock
+from bwai_core.errors import Forbidden, Unauthenticated
+from fastapi import Depends
+from starlette.requests import Request
+
+log = structlog.get_logger()
+
+JWKSFetch = Callable[[], Awaitable[dict[str, Any]]]
+# Clock skew tolerated between identity and the verifying service, in seconds.
+DEFAULT_LEEWAY_S = 30.0
+
+
+class TokenInvalid(Unauthenticated):
+    """A bearer token was presented but failed verification."""
+
+    code = "invalid-token"
+    title = "Invalid access token"
+    challenge = 'Bearer error="invalid_token"'
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: an API client acting for a tenant, or an operator."""
+
+    subject: str
+    tenant_id: str | None
+    roles: frozenset[str]
+    client_id: str | None
+
+    @property
+    def is_operator(self) -> bool:
+        return "operator" in self.roles
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class JWKSCache:
+    """Public signing keys by `kid`, refreshed when stale or when an unknown `kid` appears.
+
+    Refreshes are rate-limited to one per `min_refresh_interval_s`, so tokens with forged `kid`
+    values cannot make every request call identity. A failed refresh keeps the previous keys.
+    """
+
+    def __init__(
+        self,
+        fetch: JWKSFetch,
+        *,
+        min_refresh_interval_s: float = 5.0,
+        max_age_s: float = 300.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._min_refresh_interval_s = min_refresh_interval_s
+        self._max_age_s = max_age_s
+        self._monotonic = monotonic
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+        self._attempted_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def get_key(self, kid: str) -> jwt.PyJWK | None:
+        """Return the key with this `kid`, refreshing the set first if allowed; None if unknown."""
+        if self._is_stale() or kid not in self._keys:
+            await self._refresh_if_allowed()
+        return self._keys.get(kid)
+
+    async def refresh(self) -> None:
+        """Fetch the key set now, regardless of the rate limit (used at start)."""
+        async with self._lock:
+            await self._refresh()
+
+    def _is_stale(self) -> bool:
+        return self._fetched_at is None or self._monotonic() - self._fetched_at > self._max_age_s
+
+    async def _refresh_if_allowed(self) -> None:
+        async with self._lock:
+            # Another caller may have refreshed while this one waited for the lock.
+            if self._attempted_at is not None and (
+                self._monotonic() - self._attempted_at < self._min_refresh_interval_s
+            ):
+                return
+            await self._refresh()
+
+    async def _refresh(self) -> None:
+        self._attempted_at = self._monotonic()
+        try:
+            document = await self._fetch()
+        except Exception as exc:  # noqa: BLE001 - any fetch failure keeps the previous keys
+            log.warning("auth.jwks.refresh_failed", error=repr(exc), known_keys=len(self._keys))
+            return
+        self._keys = _parse_jwks(document)
+        self._fetched_at = self._monotonic()
+        log.info("auth.jwks.refreshed", kids=sorted(self._keys))
+
+
+class TokenVerifier:
+    """Verify access tokens issued by identity and turn their claims into a Principal."""
+
+    def __init__(
+        self,
+        jwks: JWKSCache,
+        *,
+        issuer: str,
+        audience: str,
+        algorithms: Sequence[str] = ("EdDSA", "ES256"),
+        leeway_s: float = DEFAULT_LEEWAY_S,
+        clock: Clock | None = None,
+    ) -> None:
+        self._jwks = jwks
+        self._clock = clock or SystemClock()
+        self._issuer = issuer
+        self._audience = audience
+        self._algorithms = tuple(algorithms)
+        self._leeway_s = leeway_s
+
+    async def verify(self, token: str) -> Principal:
+        """Return the token's Principal; raise TokenInvalid (401) for any verification failure."""
+        header = _unverified_header(token)
+        algorithm = header.get("alg")
+        if algorithm not in self._algorithms:
+            raise TokenInvalid(f"token algorithm {algorithm!r} is not accepted")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise TokenInvalid("token header has no key id (kid)")
+
+        key = await self._jwks.get_key(kid)
+        if key is None:
+            raise TokenInvalid("token is signed with an unknown key")
+        claims = self._decode(token, key, algorithm)
+        return _principal(claims)
+
+    def _decode(self, token: str, key: jwt.PyJWK, algorithm: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                # Times are checked below against the injected clock, not PyJWT's wall clock.
+                options={
+                    "require": ["exp", "iat", "iss", "aud", "sub"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.InvalidAudienceError as exc:
+            raise TokenInvalid("token audience is not accepted") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise TokenInvalid("token issuer is not accepted") from exc
+        except jwt.PyJWTError as exc:
+            raise TokenInvalid("token signature or claims are invalid") from exc
+        if claims.get("typ") != "access":
+            raise TokenInvalid("token is not an access token")
+        self._check_times(claims)
+        return claims
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        now = self._clock.now().timestamp()
+        expires_at, issued_at = claims["exp"], claims["iat"]
+        if not _is_number(expires_at) or not _is_number(issued_at):
+            raise TokenInvalid("token exp and iat claims must be numbers")
+        if now >= expires_at + self._leeway_s:
+            raise TokenInvalid("token has expired")
+        if issued_at > now + self._leeway_s:
+            raise TokenInvalid("token is issued in the future")
+        not_before = claims.get("nbf")
+        if not_before is not None and (
+            not _is_number(not_before) or not_before > now + self._leeway_s
+        ):
+            raise TokenInvalid("token is not valid yet")
+
+
+def http_jwks_fetcher(client: httpx.AsyncClient, url: str) -> JWKSFetch:
+    """Return a fetch function reading the JWKS document at `url` (distributed mode)."""
+
+    async def fetch() -> dict[str, Any]:
+        response = await client.get(url)
+        response.raise_for_status()
+        document = response.json()
+        if not isinstance(document, dict):
+            raise ValueError(f"JWKS at {url} is not a JSON object")
+        return document
+
+    return fetch
+
+
+async def authenticate(request: Request) -> Principal:
+    """Verify the request's `Authorization: Bearer` token with the service's TokenVerifier."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("missing bearer token in the Authorization header")
+    verifier: TokenVerifier = request.app.state.ctx.token_verifier
+    return await verifier.verify(token.strip())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """Return a dependency that passes a principal holding any of `roles`, else raises 403."""
+    accepted = frozenset(roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & accepted:
+            raise Forbidden(f"this action needs one of the roles: {', '.join(sorted(accepted))}")
+        return principal
+
+    return dependency
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid("token is not a well-formed JWT") from exc
+
+
+def _parse_jwks(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
+    keys: dict[str, jwt.PyJWK] = {}
+    for entry in document.get("keys", []):
+        kid = entry.get("kid") if isinstance(entry, dict) else None
+        # Symmetric keys have no place in a public key set; accepting one would allow forgery.
+        if not isinstance(kid, str) or entry.get("kty") not in ("OKP", "EC"):
+            continue
+        try:
+            keys[kid] = jwt.PyJWK(entry)
+        except jwt.PyJWTError as exc:
+            log.warning("auth.jwks.key_skipped", kid=kid, error=repr(exc))
+    return keys
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    roles = claims.get("roles")
+    tenant_id = claims.get("tenant_id")
+    client_id = claims.get("client_id")
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise TokenInvalid("token roles claim must be a list of strings")
+    if tenant_id is not None and not isinstance(tenant_id, str):
+        raise TokenInvalid("token tenant_id claim must be a string")
+    if client_id is not None and not isinstance(client_id, str):
+        raise TokenInvalid("token client_id claim must be a string")
+    return Principal(
+        subject=str(claims["sub"]),
+        tenant_id=tenant_id,
+        roles=frozenset(roles),
+        client_id=client_id,
+    )

@@ -1,0 +1,27 @@
+"""Identity as the runtime hosts it: settings, tables, HTTP app and start-up work."""
+
+from __future__ import annotations
+
+from bwai_core.db import MigrationSource
+from bwai_web.service import ServiceContext, ServiceDefinition
+
+from bwai_identity.app import create_app
+from bwai_identity.keys.service import ensure_active_key
+from bwai_identity.settings import IdentitySettings
+
+IDENTITY_MIGRATIONS = MigrationSource("identity", "bwai_identity")
+
+
+async def on_start(ctx: ServiceContext) -> None:
+    """Make sure a signing key is active before the first token request."""
+    await ensure_active_key(ctx.pool, ctx.clock)
+
+
+SERVICE = ServiceDefinition(
+    name="identity",
+    settings_class=IdentitySettings,
+    migrations=[IDENTITY_MIGRATIONS],
+    create_app=create_app,
+    public_prefixes=("/v1/oauth", "/.well-known", "/v1/clients"),
+    on_start=on_start,
+)

@@ -1,0 +1,18 @@
+"""The payments FastAPI app."""
+
+from __future__ import annotations
+
+from bwai_web.app import create_service_app
+from bwai_web.service import ServiceContext
+from fastapi import FastAPI
+
+from bwai_payments.ledger.api import router as ledger_router
+from bwai_payments.orders.api import router as orders_router
+from bwai_payments.payments.api import router as payments_router
+
+
+def create_app(ctx: ServiceContext) -> FastAPI:
+    # The ledger and payment routers come first: their /v1/orders/{id}/... paths are longer.
+    return create_service_app(
+        ctx, title="payments", routers=[ledger_router, payments_router, orders_router]
+    )

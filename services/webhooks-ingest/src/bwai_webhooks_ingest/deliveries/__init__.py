@@ -1,0 +1,1 @@
+"""Receiving provider webhooks: verify, keep every delivery, publish each new event once."""
