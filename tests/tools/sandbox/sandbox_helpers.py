@@ -1,8 +1,7 @@
 """Helpers for the sandbox tests: real uvicorn servers on free loopback ports.
 
-`receiver` is a small FastAPI app that keeps every webhook it gets (headers and raw bytes);
-`sandbox` runs the sandbox with its Coinbase webhook URL pointed at the receiver and with
-short retry delays.
+`Receiver` is a small FastAPI app that keeps every webhook it gets, headers and raw bytes.
+`sandbox_settings` points the sandbox's Coinbase webhook URL at it and shortens retry delays.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ class Received:
 class Receiver:
     url: str
     received: list[Received] = field(default_factory=list)
-    # Status codes to answer, in order; once used up the receiver answers 200.
+    # Status codes to return, in order. Once they are used up the receiver returns 200.
     statuses: list[int] = field(default_factory=list)
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 

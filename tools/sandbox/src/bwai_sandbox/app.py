@@ -33,7 +33,7 @@ log = structlog.get_logger()
 
 
 def create_app(settings: SandboxSettings, *, clock: Clock | None = None) -> FastAPI:
-    """Build the sandbox; `app.state.sandbox` holds its state for in-process tests."""
+    """Build the sandbox app. `app.state.sandbox` is its Sandbox, for in-process tests."""
     sandbox = Sandbox(settings, clock or SystemClock())
 
     @asynccontextmanager
@@ -82,7 +82,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # Provider routes answer in the provider's error shape; the rest keep FastAPI's.
+        # Provider routes return errors in the provider's shape, the rest in FastAPI's.
         message = "; ".join(_describe(error) for error in exc.errors())
         provider = _provider_of(request.url.path)
         if provider is None:

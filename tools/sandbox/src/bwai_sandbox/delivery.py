@@ -2,7 +2,7 @@
 
 The sender never runs on a request's path: every send is an asyncio task owned by the sender
 and cancelled when the app stops. Webhooks of one scenario go out one after another in the
-planned order; a failed webhook is retried with exponential back-off in its own task, so a
+planned order. A failed webhook is retried with exponential back-off in its own task, so a
 receiver that is down does not hold back the webhooks behind it.
 """
 
@@ -159,7 +159,12 @@ class WebhookSender:
         delivery.attempts.append(Attempt(number, self._clock.now(), status_code, error))
 
         delivered = status_code is not None and 200 <= status_code < 300
-        delivery.state = DELIVERED if delivered else (RETRYING if retries_left else FAILED)
+        if delivered:
+            delivery.state = DELIVERED
+        elif retries_left:
+            delivery.state = RETRYING
+        else:
+            delivery.state = FAILED
         log.info(
             "sandbox.webhook.attempted",
             delivery_id=delivery.id,

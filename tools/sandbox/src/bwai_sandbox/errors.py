@@ -1,4 +1,4 @@
-"""Failures of control and checkout actions, answered as {"detail": ...} with a status."""
+"""Failures of control and checkout actions, returned as {"detail": ...} with a status code."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class CheckoutNotFound(SandboxError):
 
 
 class CheckoutStateConflict(SandboxError):
-    """The action does not fit the checkout's current state (paying twice, say)."""
+    """The action does not fit the current state of the checkout, such as a second payment."""
 
     status_code = 409
 

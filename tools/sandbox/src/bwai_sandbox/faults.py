@@ -10,13 +10,13 @@ from bwai_sandbox.models import Provider
 
 
 class FaultMode(StrEnum):
-    # Answer 503 before reading the body; nothing is created.
+    # Return 503 before reading the body, so nothing is created.
     REFUSE = "refuse"
     # Create the checkout, then hold the response for `hang_seconds` (past a client timeout).
     TIMEOUT_AFTER_CREATE = "timeout_after_create"
-    # Answer 500 without creating anything.
+    # Return 500 without creating anything.
     ERROR_500 = "error_500"
-    # Create the checkout, then answer 500, so the caller cannot tell it exists.
+    # Create the checkout, then return 500, so the caller cannot tell it exists.
     ERROR_500_AFTER_CREATE = "error_500_after_create"
 
 

@@ -16,7 +16,7 @@ class Provider(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What the simulated customer does on the checkout page."""
+    """The simulated customer's action on the checkout page."""
 
     FULL = "full"
     PARTIAL = "partial"
@@ -28,7 +28,7 @@ class Outcome(StrEnum):
 
 
 class DeliveryOptions(BaseModel):
-    """How the webhooks of one scenario are sent: repeated, spaced out or reordered."""
+    """Delivery options for the webhooks of one scenario: copies, spacing and order."""
 
     # Extra copies of each webhook, sent right after the original.
     duplicates: int = Field(default=0, ge=0, le=10)

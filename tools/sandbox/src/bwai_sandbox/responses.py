@@ -1,4 +1,4 @@
-"""Response classes for bodies that hold Decimal amounts."""
+"""Response classes for bodies that contain Decimal amounts."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ class PayResult:
 
 
 class Sandbox:
-    """Owns the state and the webhook sender; every HTTP surface calls into it."""
+    """Facade over the state and the webhook sender, called by every HTTP surface."""
 
     def __init__(self, settings: SandboxSettings, clock: Clock) -> None:
         self.settings = settings

@@ -10,7 +10,7 @@ class SandboxSettings(BaseSettings):
     """Where the sandbox listens, the credentials it accepts and how it delivers webhooks.
 
     The keys and secrets default to fixed development values because the sandbox only ever
-    stands in for the providers on a developer's machine or in CI. The payments and
+    replaces the providers on a developer's machine or in CI. The payments and
     webhooks-ingest services must be configured with the same values.
     """
 

@@ -24,7 +24,7 @@ class RequestRecord:
     path: str
     query: str
     received_at: datetime
-    # None while the request is still being answered.
+    # None until the response starts.
     status_code: int | None = None
 
     def to_json(self) -> dict[str, Any]:

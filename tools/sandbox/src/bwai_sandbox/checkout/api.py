@@ -1,8 +1,8 @@
 """The hosted checkout page: a person pays in full, partially, too much, or lets it expire.
 
-`GET /checkout/{provider}/{id}` shows the checkout; its buttons post a form to
-`/checkout/{provider}/{id}/pay`, which runs the same action as the control API's `pay` and
-shows the result with a link back to the merchant.
+`GET /checkout/{provider}/{id}` shows the checkout. Its buttons post a form to
+`/checkout/{provider}/{id}/pay`, which runs the same action as the control API's `pay`.
+The result page links back to the merchant's success or cancel URL.
 """
 
 from __future__ import annotations

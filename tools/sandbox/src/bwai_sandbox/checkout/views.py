@@ -1,4 +1,4 @@
-"""What the checkout page shows for each provider's checkout."""
+"""Template contexts of the checkout and result pages for each provider."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Coinbase Commerce error answers: `{"error": {"type", "message"}}`."""
+"""Coinbase Commerce error bodies: `{"error": {"type", "message"}}`."""
 
 from __future__ import annotations
 

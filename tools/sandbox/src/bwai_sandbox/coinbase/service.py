@@ -25,7 +25,7 @@ from bwai_sandbox.errors import ActionInvalid, CheckoutStateConflict
 from bwai_sandbox.models import Outcome, PayRequest
 from bwai_sandbox.timefmt import iso_seconds
 
-# The legacy status page says a charge expires after 60 minutes.
+# Coinbase's legacy payment status page gives charges 60 minutes before they expire.
 CHARGE_LIFETIME = timedelta(hours=1)
 _DEFAULT_NETWORK = "bitcoin"
 # Currency codes and asset names a caller may use to pick a network.

@@ -98,7 +98,7 @@ async def list_deliveries(
     checkout_id: str | None = None,
     state: str | None = None,
 ) -> dict[str, Any]:
-    """List webhooks in the order they were planned, with every attempt and its answer."""
+    """List webhooks in the order they were planned, with every attempt and its status code."""
     deliveries = [
         d.to_json()
         for d in sandbox.state.deliveries.values()

@@ -39,5 +39,5 @@ class FaultBody(BaseModel):
     mode: FaultMode
     # How many of the next create requests fail this way.
     count: int = Field(default=1, ge=1, le=100)
-    # How long `timeout_after_create` holds the response, in seconds.
+    # How long `timeout_after_create` delays the response, in seconds.
     hang_seconds: float = Field(default=30.0, gt=0, le=600)

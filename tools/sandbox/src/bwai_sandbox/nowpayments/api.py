@@ -80,7 +80,7 @@ async def authenticate(request: Request, sandbox: SandboxDep) -> dict[str, str]:
     email_ok = hmac.compare_digest(str(body.get("email", "")), settings.nowpayments_email)
     password_ok = hmac.compare_digest(str(body.get("password", "")), settings.nowpayments_password)
     if not (email_ok and password_ok):
-        # NOTE: NOWPayments' answer to wrong credentials is not documented; this is a guess.
+        # NOTE: NOWPayments does not document its response to wrong credentials; this is a guess.
         raise errors.NowPaymentsError(401, "INVALID_CREDENTIALS", "Invalid email or password")
 
     token = secrets.token_urlsafe(32)
@@ -107,7 +107,7 @@ async def find_invoices(
     """List the invoices created with this `order_id`, oldest first: `{"data": [invoice]}`.
 
     Sandbox only: the real NOWPayments API has no way to find an invoice by order id. It lets
-    an adapter recover after a create whose answer it never received.
+    an adapter recover after a create whose response it never received.
     """
     invoices = sandbox.state.nowpayments.invoices_for_order(order_id)
     base_url = sandbox.settings.base_url

@@ -1,4 +1,4 @@
-"""NOWPayments error answers: `{"status": false, "statusCode", "code", "message"}`."""
+"""NOWPayments error bodies: `{"status": false, "statusCode", "code", "message"}`."""
 
 from __future__ import annotations
 

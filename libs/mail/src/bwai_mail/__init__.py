@@ -1,0 +1,1 @@
+"""Email for the platform: SMTP sending and the Mailcow admin API client."""
