@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ import typer
 
 from bwai_cli import clients as clients_cmd
 from bwai_cli import deadletters, demo
+from bwai_core.logging import configure_logging
 
 app = typer.Typer(help="Build With AI platform command line.", no_args_is_help=True)
 clients_app = typer.Typer(help="API clients (server-to-server credentials).", no_args_is_help=True)
@@ -27,6 +29,14 @@ ClientId = Annotated[str | None, typer.Option(envvar="BWAI_CLIENT_ID", help="API
 ClientSecret = Annotated[
     str | None, typer.Option(envvar="BWAI_CLIENT_SECRET", help="API client secret.")
 ]
+
+
+@app.callback()
+def _configure() -> None:
+    """Keep stdout for results: log warnings and errors only, as JSON on stderr."""
+    # pgserver's platformdirs warns about XDG_RUNTIME_DIR on machines without a login session.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    configure_logging("bwai", os.environ.get("BWAI_LOG_LEVEL", "WARNING"), json=True)
 
 
 def _run(coro: object) -> None:
