@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import aiohttp
+
 Request = Callable[[int], Awaitable[bool]]
 
 
@@ -31,12 +33,13 @@ class Result:
         index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
         return ordered[index]
 
-    def summary(self) -> str:
-        return (
+    def summary(self, *, throughput: bool = True) -> str:
+        text = (
             f"n={self.count} ok={len(self.latencies_ms)} errors={self.errors} "
             f"p50={self.percentile(50):.2f}ms p95={self.percentile(95):.2f}ms "
-            f"p99={self.percentile(99):.2f}ms throughput={self.throughput:.0f}/s"
+            f"p99={self.percentile(99):.2f}ms"
         )
+        return f"{text} throughput={self.throughput:.0f}/s" if throughput else text
 
 
 async def steady_rate(request: Request, rate: float, duration_s: float) -> Result:
@@ -50,7 +53,7 @@ async def steady_rate(request: Request, rate: float, duration_s: float) -> Resul
     start = time.perf_counter()
 
     async def one(i: int, scheduled: float) -> None:
-        ok = await request(i)
+        ok = await _attempt(request, i)
         if ok:
             result.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
         else:
@@ -68,17 +71,24 @@ async def steady_rate(request: Request, rate: float, duration_s: float) -> Resul
     return result
 
 
-async def closed_loop(request: Request, concurrency: int, duration_s: float, start_index: int = 0) -> Result:
-    """Keep `concurrency` requests in flight for `duration_s`; measures maximum throughput."""
+async def closed_loop(
+    request: Request, concurrency: int, duration_s: float, *, limit: int = 10**9
+) -> Result:
+    """Keep `concurrency` requests in flight for `duration_s` or until `limit` were sent.
+
+    Measures the maximum throughput; each request gets the next index from 0.
+    """
     result = Result()
-    counter = iter(range(start_index, 10**9))
+    counter = iter(range(limit))
     start = time.perf_counter()
     deadline = start + duration_s
 
     async def worker() -> None:
-        while time.perf_counter() < deadline:
+        for index in counter:
+            if time.perf_counter() >= deadline:
+                return
             sent = time.perf_counter()
-            if await request(next(counter)):
+            if await _attempt(request, index):
                 result.latencies_ms.append((time.perf_counter() - sent) * 1000)
             else:
                 result.errors += 1
@@ -86,3 +96,12 @@ async def closed_loop(request: Request, concurrency: int, duration_s: float, sta
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     result.elapsed_s = time.perf_counter() - start
     return result
+
+
+async def _attempt(request: Request, index: int) -> bool:
+    # A request that fails in transport counts as an error, like a non-success answer.
+    try:
+        return await request(index)
+    except (OSError, TimeoutError, aiohttp.ClientError) as error:
+        print(f"request {index} failed: {error!r}")
+        return False

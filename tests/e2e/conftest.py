@@ -13,6 +13,8 @@ import pytest
 from bwai_cli.embedded import Platform, PlatformConfig
 from bwai_core.clock import SystemClock
 from bwai_identity.clients.service import create_client
+from tests.conftest import FreshDatabase
+from tests.e2e.distributed import DistributedStack, start_stack
 from tests.e2e.flow import free_port
 
 
@@ -24,6 +26,8 @@ async def start_platform(
         data_dir=data_dir,
         port=free_port(),
         sandbox_port=free_port(),
+        mail_smtp_port=free_port(),
+        mail_web_port=free_port(),
         database_admin_url=pg_admin_dsn,
         database_prefix=f"bwai_e2e_{run_id}_",
         amqp_url=amqp_url,
@@ -66,3 +70,24 @@ async def embedded(tmp_path_factory: pytest.TempPathFactory, pg_admin_dsn: str) 
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def distributed(
+    request: pytest.FixtureRequest,
+    fresh_database: FreshDatabase,
+    amqp_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DistributedStack]:
+    """Every service in its own process on RabbitMQ, payments as two replicas."""
+    stack = await start_stack(fresh_database, amqp_url, tmp_path_factory.mktemp("distributed"))
+    failed_before = request.session.testsfailed
+    yield stack
+    stack.stop()
+    await stack.delete_broker_objects()
+    if request.session.testsfailed > failed_before:
+        # The children's logs explain most distributed failures, and captured output of a
+        # session teardown is not shown, so write them to the terminal.
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(stack.reports())

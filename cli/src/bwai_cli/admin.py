@@ -9,7 +9,7 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 
 from bwai_core.errors import NotFound
-from bwai_messaging.bus import DeadLetter
+from bwai_messaging.bus import Bus, DeadLetter
 from bwai_web.auth import CurrentPrincipal, require_roles
 
 log = structlog.get_logger()
@@ -59,7 +59,7 @@ def admin_router(service: str, queues: list[str]) -> APIRouter:
 
 
 async def _find(request: Request, queues: list[str], message_id: str) -> DeadLetter:
-    bus = request.app.state.ctx.bus
+    bus: Bus = request.app.state.ctx.bus
     for queue in queues:
         for letter in await bus.dead_letters(queue):
             if letter.message_id == message_id:

@@ -52,6 +52,8 @@ def _print_banner(platform: Platform, data_dir: Path) -> None:
         f"  webhooks        {platform.api_url}/v1/webhooks/nowpayments",
         f"                  {platform.api_url}/v1/webhooks/coinbase-commerce",
         f"  provider sandbox {platform.sandbox_url}   (checkout pages, control API)",
+        f"  mail sink       {platform.mail_url}   (mail the platform sent; SMTP on port "
+        f"{platform.config.mail_smtp_port})",
         f"  data            {data_dir.resolve()}   (embedded PostgreSQL, dev secrets)",
         "",
         "Next: create an API client and walk a payment through the sandbox:",

@@ -37,6 +37,9 @@ class PlatformConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     sandbox_port: int = 8090
+    # The local mail sink: SMTP for the services, a web page and JSON for people and tests.
+    mail_smtp_port: int = 8025
+    mail_web_port: int = 8026
     # An existing PostgreSQL server to create the service databases on; None = embedded server.
     database_admin_url: str | None = None
     database_prefix: str = "bwai_"
@@ -55,6 +58,7 @@ class Platform:
     secrets: DevSecrets | None = None
     _servers: list[tuple[QuietSignalServer, asyncio.Task[None]]] = field(default_factory=list)
     _pg: Any = None
+    _mailsink: Any = None
 
     @property
     def api_url(self) -> str:
@@ -63,6 +67,10 @@ class Platform:
     @property
     def sandbox_url(self) -> str:
         return f"http://{self.config.host}:{self.config.sandbox_port}"
+
+    @property
+    def mail_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.mail_web_port}"
 
     async def start(self) -> None:
         """Start the database, the bus, the sandbox and every service, then listen."""
@@ -73,6 +81,7 @@ class Platform:
         self.bus = self._make_bus()
         await self.bus.connect()
         await self._start_sandbox()
+        await self._start_mailsink()
 
         schemas = SchemaRegistry.default()
         routes = []
@@ -109,6 +118,8 @@ class Platform:
             await host.stop()
         if self.bus is not None:
             await self.bus.close()
+        if self._mailsink is not None:
+            await self._mailsink.stop()
         if self._pg is not None:
             await asyncio.to_thread(self._pg.cleanup)
 
@@ -146,6 +157,15 @@ class Platform:
             coinbase_webhook_url=f"{self.api_url}/v1/webhooks/coinbase-commerce",
         )
         await self._serve(create_app(settings), self.config.sandbox_port)
+
+    async def _start_mailsink(self) -> None:
+        from bwai_mailsink import MailSink, create_app
+
+        self._mailsink = MailSink(self.config.host, self.config.mail_smtp_port)
+        await self._mailsink.start()
+        # Port 0 (tests) picks a free port; the services must send to the one bound.
+        self.config.mail_smtp_port = self._mailsink.smtp_port
+        await self._serve(create_app(self._mailsink), self.config.mail_web_port)
 
     async def _serve(self, app: Any, port: int) -> None:
         server = make_server(app, self.config.host, port)

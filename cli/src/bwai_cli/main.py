@@ -13,6 +13,7 @@ import typer
 
 from bwai_cli import clients as clients_cmd
 from bwai_cli import deadletters, demo
+from bwai_cli.events import events_app
 from bwai_core.logging import configure_logging
 
 app = typer.Typer(help="Build With AI platform command line.", no_args_is_help=True)
@@ -20,6 +21,7 @@ clients_app = typer.Typer(help="API clients (server-to-server credentials).", no
 dlq_app = typer.Typer(help="Dead-lettered events: list, show, replay.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(events_app, name="events")
 
 DataDir = Annotated[
     Path, typer.Option(envvar="BWAI_DATA_DIR", help="Folder for the embedded database and dev secrets.")
@@ -77,8 +79,9 @@ def sandbox(
 ) -> None:
     """Run the provider sandbox alone (settings from BWAI_SANDBOX_* variables)."""
     from bwai_sandbox.app import run as run_sandbox
+    from bwai_sandbox.settings import SandboxSettings
 
-    run_sandbox(port=port)
+    run_sandbox(SandboxSettings(port=port))
 
 
 @clients_app.command("create")

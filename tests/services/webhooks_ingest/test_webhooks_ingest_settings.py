@@ -15,8 +15,11 @@ def test_secrets_read_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
     settings = WebhooksSettings()
 
-    assert settings.webhook_secrets("nowpayments") == ("np-current", "np-previous")
-    assert settings.webhook_secrets("coinbase_commerce") == ("cb-current",)
+    assert settings.configured_secrets() == {
+        "nowpayments_ipn_secret": "np-current",
+        "nowpayments_ipn_secret_previous": "np-previous",
+        "coinbase_commerce_webhook_secret": "cb-current",
+    }
 
 
 def test_blank_secret_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,7 +28,7 @@ def test_blank_secret_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = WebhooksSettings()
 
     assert settings.nowpayments_ipn_secret is None
-    assert settings.webhook_secrets("nowpayments") == ()
+    assert "nowpayments_ipn_secret" not in settings.configured_secrets()
 
 
 def test_secret_hidden_from_repr() -> None:
@@ -42,7 +45,7 @@ def test_placeholder_secret_rejected_in_production() -> None:
 def test_placeholder_secret_allowed_in_development() -> None:
     settings = WebhooksSettings(environment="development", nowpayments_ipn_secret="dev")
 
-    assert settings.webhook_secrets("nowpayments") == ("dev",)
+    assert settings.configured_secrets()["nowpayments_ipn_secret"] == "dev"
 
 
 def test_service_definition_serves_webhook_prefix() -> None:

@@ -89,7 +89,7 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     returns a connection to the pool with a transaction still open.
     """
     async with pool.acquire() as conn, conn.transaction():
-        yield conn
+        yield conn  # type: ignore[misc]  # a pool's proxy behaves as the connection it wraps
 
 
 async def apply_migrations(pool: asyncpg.Pool, sources: Iterable[MigrationSource]) -> list[str]:
@@ -110,7 +110,7 @@ async def apply_migrations(pool: asyncpg.Pool, sources: Iterable[MigrationSource
                 """
             )
             for source in sources:
-                applied += await _apply_source(conn, source)
+                applied += await _apply_source(conn, source)  # type: ignore[arg-type]
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
     return applied

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from bwai_core.secrets.config import SecretsSettings
 
 Environment = Literal["development", "test", "production"]
 
@@ -13,8 +15,11 @@ Environment = Literal["development", "test", "production"]
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
 
 
-class ServiceSettings(BaseSettings):
-    """Settings every service shares; a service subclasses it and adds its own fields."""
+class ServiceSettings(SecretsSettings):
+    """Settings every service shares; a service subclasses it and adds its own fields.
+
+    The secret store fields (BWAI_SECRETS_*, BWAI_VAULT_*) come from SecretsSettings.
+    """
 
     model_config = SettingsConfigDict(env_prefix="BWAI_", extra="ignore", frozen=True)
 

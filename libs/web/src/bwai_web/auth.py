@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,6 +25,7 @@ from starlette.requests import Request
 log = structlog.get_logger()
 
 JWKSFetch = Callable[[], Awaitable[dict[str, Any]]]
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a token type name, not a secret
 # Clock skew tolerated between identity and the verifying service, in seconds.
 DEFAULT_LEEWAY_S = 30.0
 
@@ -37,18 +38,48 @@ class TokenInvalid(Unauthenticated):
     challenge = 'Bearer error="invalid_token"'
 
 
+# Roles a role includes, so a check names the least role an action needs. Platform staff:
+# `admin` manages operators and includes `operator`. Tenant users: `owner` and `member` act for
+# their tenant like a `tenant` API client; `viewer` only reads, so it does not include `tenant`.
+IMPLIED_ROLES: dict[str, frozenset[str]] = {
+    "admin": frozenset({"operator"}),
+    "owner": frozenset({"member", "viewer", "tenant"}),
+    "member": frozenset({"viewer", "tenant"}),
+}
+
+
+def expand_roles(roles: Iterable[str]) -> frozenset[str]:
+    """Return `roles` with every role they include (IMPLIED_ROLES), for role checks."""
+    expanded = set(roles)
+    for role in list(expanded):
+        expanded |= IMPLIED_ROLES.get(role, frozenset())
+    return frozenset(expanded)
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller: an API client acting for a tenant, or an operator."""
+    """The authenticated caller: an API client or a signed-in user, for a tenant or the platform.
+
+    `roles` holds the token's roles and the roles they include (see IMPLIED_ROLES). `amr` and
+    `auth_time` (RFC 8176, OpenID Connect) say how and when a user signed in; API clients have
+    neither. `session_id` names a user's sign-in session, which logout revokes.
+    """
 
     subject: str
     tenant_id: str | None
     roles: frozenset[str]
     client_id: str | None
+    amr: frozenset[str] = frozenset()
+    auth_time: int | None = None
+    session_id: str | None = None
 
     @property
     def is_operator(self) -> bool:
         return "operator" in self.roles
+
+    @property
+    def is_user(self) -> bool:
+        return self.client_id is None
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -135,6 +166,14 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Return the token's Principal; raise TokenInvalid (401) for any verification failure."""
+        return _principal(await self.verify_claims(token, ACCESS_TOKEN_TYPE))
+
+    async def verify_claims(self, token: str, token_type: str) -> dict[str, Any]:
+        """Return the claims of a valid token whose `typ` is `token_type`; else raise TokenInvalid.
+
+        Every token type shares the keys, issuer and audience, so the `typ` check is what keeps
+        a step-up token from passing as an access token and the other way round.
+        """
         header = _unverified_header(token)
         algorithm = header.get("alg")
         if algorithm not in self._algorithms:
@@ -146,10 +185,11 @@ class TokenVerifier:
         key = await self._jwks.get_key(kid)
         if key is None:
             raise TokenInvalid("token is signed with an unknown key")
-        claims = self._decode(token, key, algorithm)
-        return _principal(claims)
+        return self._decode(token, key, algorithm, token_type)
 
-    def _decode(self, token: str, key: jwt.PyJWK, algorithm: str) -> dict[str, Any]:
+    def _decode(
+        self, token: str, key: jwt.PyJWK, algorithm: str, token_type: str
+    ) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -171,8 +211,8 @@ class TokenVerifier:
             raise TokenInvalid("token issuer is not accepted") from exc
         except jwt.PyJWTError as exc:
             raise TokenInvalid("token signature or claims are invalid") from exc
-        if claims.get("typ") != "access":
-            raise TokenInvalid("token is not an access token")
+        if claims.get("typ") != token_type:
+            raise TokenInvalid(f"token is not of type {token_type!r}")
         self._check_times(claims)
         return claims
 
@@ -265,9 +305,21 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise TokenInvalid("token tenant_id claim must be a string")
     if client_id is not None and not isinstance(client_id, str):
         raise TokenInvalid("token client_id claim must be a string")
+    amr = claims.get("amr", [])
+    auth_time = claims.get("auth_time")
+    session_id = claims.get("sid")
+    if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
+        raise TokenInvalid("token amr claim must be a list of strings")
+    if auth_time is not None and not _is_number(auth_time):
+        raise TokenInvalid("token auth_time claim must be a number")
+    if session_id is not None and not isinstance(session_id, str):
+        raise TokenInvalid("token sid claim must be a string")
     return Principal(
         subject=str(claims["sub"]),
         tenant_id=tenant_id,
-        roles=frozenset(roles),
+        roles=expand_roles(roles),
         client_id=client_id,
+        amr=frozenset(amr),
+        auth_time=int(auth_time) if auth_time is not None else None,
+        session_id=session_id,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bwai_core.db import MigrationSource
+from bwai_core.secrets import SecretValues, SecretWatcher, secret_store_from_settings
 from bwai_web.idempotency import IDEMPOTENCY_MIGRATIONS
 from bwai_web.service import ConsumerSpec, ServiceContext, ServiceDefinition
 
@@ -18,6 +19,9 @@ from bwai_payments.providers import build_adapters
 from bwai_payments.settings import PaymentsSettings
 
 PAYMENTS_MIGRATIONS = MigrationSource("payments", "bwai_payments")
+# Provider API keys in the secret store (BWAI_NOWPAYMENTS_API_KEY ... with the env backend).
+API_KEY_NAMES = ("nowpayments_api_key", "coinbase_commerce_api_key")
+KEY_WATCHER_KEY = "payments.key_watcher"
 
 
 def consumers(ctx: ServiceContext) -> Sequence[ConsumerSpec]:
@@ -29,10 +33,32 @@ def consumers(ctx: ServiceContext) -> Sequence[ConsumerSpec]:
 
 
 async def on_start(ctx: ServiceContext) -> None:
-    """Build the provider adapters on the service's shared HTTP client."""
+    """Build the provider adapters, and rebuild them whenever a provider API key changes."""
     settings = ctx.settings
     assert isinstance(settings, PaymentsSettings)
-    ctx.extras[ADAPTERS_KEY] = build_adapters(settings, ctx.http)
+    configured = {name: getattr(settings, name) for name in API_KEY_NAMES}
+    store = secret_store_from_settings(
+        settings, configured={name: key for name, key in configured.items() if key}, client=ctx.http
+    )
+
+    def install_adapters(keys: SecretValues) -> None:
+        # Requests in flight keep the adapters they already hold.
+        ctx.extras[ADAPTERS_KEY] = build_adapters(settings.model_copy(update=keys), ctx.http)
+
+    watcher = SecretWatcher(
+        store,
+        API_KEY_NAMES,
+        on_change=install_adapters,
+        interval_s=settings.secrets_cache_ttl_seconds,
+    )
+    await watcher.start()
+    ctx.extras[KEY_WATCHER_KEY] = watcher
+
+
+async def on_stop(ctx: ServiceContext) -> None:
+    watcher = ctx.extras.pop(KEY_WATCHER_KEY, None)
+    if isinstance(watcher, SecretWatcher):
+        await watcher.stop()
 
 
 SERVICE = ServiceDefinition(
@@ -43,4 +69,5 @@ SERVICE = ServiceDefinition(
     consumers=consumers,
     public_prefixes=("/v1/orders", "/v1/payments"),
     on_start=on_start,
+    on_stop=on_stop,
 )

@@ -38,3 +38,9 @@ class WebhookSecretUnset(WebhookError):
     status = 503
     code = "webhook-secret-unset"
     title = "Webhook secret not configured"
+
+
+class WebhookSecretUnavailable(WebhookError):
+    status = 503
+    code = "webhook-secret-unavailable"
+    title = "Webhook secret unavailable"

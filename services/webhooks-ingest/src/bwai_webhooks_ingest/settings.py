@@ -1,8 +1,10 @@
-"""Webhooks-ingest settings: the providers' webhook secrets, current and previous.
+"""Webhooks-ingest settings: the providers' webhook secrets and the rotation grace period.
 
-A secret left unset means "accept nothing from that provider": deliveries are kept as rejected
-and get a 503 response. A `_PREVIOUS` secret keeps a rotation's grace period, because deliveries
-signed with it are still accepted until it is removed.
+The secrets are read through the secret store that BWAI_SECRETS_BACKEND selects; the fields
+below are the env backend's values. A secret left unset means "accept nothing from that
+provider": deliveries are kept as rejected and get a 503 response. A `_PREVIOUS` secret is
+accepted until it is removed; a value replaced in the store is accepted for
+`webhook_secret_grace_seconds` after the service sees the change.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any, Literal
 
 from bwai_core.settings import PLACEHOLDER_SECRETS, ServiceSettings
 from bwai_web.service import ServiceContext
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 Provider = Literal["nowpayments", "coinbase_commerce"]
 
@@ -30,6 +32,8 @@ class WebhooksSettings(ServiceSettings):
     # BWAI_COINBASE_COMMERCE_WEBHOOK_SECRET and BWAI_COINBASE_COMMERCE_WEBHOOK_SECRET_PREVIOUS.
     coinbase_commerce_webhook_secret: SecretStr | None = None
     coinbase_commerce_webhook_secret_previous: SecretStr | None = None
+    # How long a replaced webhook secret is still accepted, counted from when the change is seen.
+    webhook_secret_grace_seconds: float = Field(default=24 * 3600, ge=0)
 
     @field_validator(*_SECRET_FIELDS, mode="before")
     @classmethod
@@ -47,21 +51,18 @@ class WebhooksSettings(ServiceSettings):
                 raise ValueError(f"BWAI_{name.upper()} is a placeholder, not a real secret")
         return self
 
-    def webhook_secrets(self, provider: Provider) -> tuple[str, ...]:
-        """Return the secrets to try for `provider`: current first, then previous.
+    def configured_secrets(self) -> dict[str, str]:
+        """Return the webhook secrets set on this object, keyed by secret name.
 
-        Empty when the current secret is unset, whatever the previous one holds.
+        The env secret backend reads these before the process environment, so values handed to
+        the settings object by a launcher or a test count as environment secrets.
         """
-        if provider == "nowpayments":
-            current, previous = self.nowpayments_ipn_secret, self.nowpayments_ipn_secret_previous
-        else:
-            current = self.coinbase_commerce_webhook_secret
-            previous = self.coinbase_commerce_webhook_secret_previous
-        if current is None:
-            return ()
-        if previous is None:
-            return (current.get_secret_value(),)
-        return (current.get_secret_value(), previous.get_secret_value())
+        found: dict[str, str] = {}
+        for name in _SECRET_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                found[name] = value.get_secret_value()
+        return found
 
 
 def webhooks_settings(ctx: ServiceContext) -> WebhooksSettings:

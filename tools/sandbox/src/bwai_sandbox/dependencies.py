@@ -10,7 +10,9 @@ from fastapi import Depends, Request
 from bwai_sandbox.sandbox import Sandbox
 
 
-def get_sandbox(request: Request) -> Sandbox:
+# Dependencies are coroutines: FastAPI runs a plain function in a worker thread, which cost more
+# than the work itself on every request.
+async def get_sandbox(request: Request) -> Sandbox:
     sandbox: Sandbox = request.app.state.sandbox
     return sandbox
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
-from bwai_web.auth import Principal, require_roles
+from bwai_web.auth import CurrentPrincipal, Principal, require_roles
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from bwai_identity.clients.models import CreateClientRequest, CreatedClientResponse
-from bwai_identity.clients.service import create_client
+from bwai_identity.clients.service import create_client, revoke_client
 
 router = APIRouter(tags=["clients"])
 
@@ -34,3 +35,9 @@ async def post_client(
         role=body.role,
         name=body.name,
     )
+
+
+@router.delete("/v1/clients/{client_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_client(client_id: UUID, request: Request, principal: CurrentPrincipal) -> None:
+    ctx = request.app.state.ctx
+    await revoke_client(ctx.pool, client_id, principal=principal, clock=ctx.clock)

@@ -51,3 +51,26 @@ async def update_secret_hash(
     await conn.execute(
         "UPDATE api_clients SET secret_hash = $2 WHERE id = $1", client_id, secret_hash
     )
+
+
+async def revoke_client(
+    conn: asyncpg.Pool | asyncpg.Connection,
+    client_id: UUID,
+    *,
+    now: datetime,
+    revoked_by: str,
+    tenant_id: UUID | None,
+) -> bool:
+    """Revoke a live client (of `tenant_id` when given); return whether one was revoked."""
+    revoked = await conn.fetchval(
+        """
+        UPDATE api_clients SET revoked_at = $2, revoked_by = $3
+        WHERE id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR tenant_id = $4)
+        RETURNING true
+        """,
+        client_id,
+        now,
+        revoked_by,
+        tenant_id,
+    )
+    return bool(revoked)

@@ -10,12 +10,14 @@ import asyncpg
 import structlog
 from bwai_core.clock import Clock
 from bwai_core.db import transaction
+from bwai_core.errors import Forbidden
 from bwai_core.ids import new_id
 from bwai_messaging.schemas import SchemaRegistry
+from bwai_web.auth import Principal
 
 from bwai_identity.clients import repository
 from bwai_identity.clients.secrets import hash_secret, needs_rehash, new_secret, verify_secret
-from bwai_identity.errors import ClientRoleInvalid, InvalidClient
+from bwai_identity.errors import ClientNotFound, ClientRoleInvalid, InvalidClient
 from bwai_identity.tenants.service import ensure_tenant
 
 log = structlog.get_logger()
@@ -107,3 +109,24 @@ async def _find_client(pool: asyncpg.Pool, client_id: str) -> asyncpg.Record | N
 @cache
 def _default_schemas() -> SchemaRegistry:
     return SchemaRegistry.default()
+
+
+async def revoke_client(
+    pool: asyncpg.Pool, client_id: UUID, *, principal: Principal, clock: Clock
+) -> None:
+    """Revoke an API client: operators any, tenant owners their tenant's; new tokens stop.
+
+    Tokens issued before stay valid until they expire (at most the access token lifetime).
+    """
+    if principal.is_operator:
+        tenant_id = None
+    elif principal.has_role("owner") and principal.tenant_id is not None:
+        tenant_id = UUID(principal.tenant_id)
+    else:
+        raise Forbidden("only operators and tenant owners revoke API clients")
+    revoked = await repository.revoke_client(
+        pool, client_id, now=clock.now(), revoked_by=principal.subject, tenant_id=tenant_id
+    )
+    if not revoked:
+        raise ClientNotFound(f"no live API client {client_id} that you may revoke")
+    log.info("identity.client.revoked", client_id=str(client_id), revoked_by=principal.subject)

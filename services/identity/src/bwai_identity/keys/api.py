@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from bwai_core.errors import Forbidden
+from bwai_web.stepup import StepUpApproval, require_step_up
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from bwai_identity.keys.service import load_jwks
+from bwai_identity.operators import rotate_keys
 from bwai_identity.settings import identity_settings
 
 router = APIRouter(tags=["keys"])
@@ -20,3 +25,18 @@ async def get_jwks(request: Request) -> JSONResponse:
     )
     cache_control = f"public, max-age={settings.jwks_max_age_seconds}"
     return JSONResponse(document, headers={"Cache-Control": cache_control})
+
+
+@router.post("/v1/admin/identity/keys/rotate")
+async def post_rotate(
+    request: Request,
+    approval: Annotated[
+        StepUpApproval, Depends(require_step_up("key_rotation", target="signing-keys"))
+    ],
+) -> dict[str, object]:
+    """Take the next rotation step; admins only, with a step-up approval for this action."""
+    if not approval.principal.has_role("admin"):
+        raise Forbidden("only platform admins rotate signing keys")
+    ctx = request.app.state.ctx
+    step = await rotate_keys(ctx.pool, ctx.clock, settings=identity_settings(ctx))
+    return step._asdict()

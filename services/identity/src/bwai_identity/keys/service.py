@@ -43,16 +43,16 @@ async def ensure_active_key(pool: asyncpg.Pool, clock: Clock) -> str:
         return str(row["kid"])
 
     private_key = Ed25519PrivateKey.generate()
-    public_jwk = _public_jwk(private_key)
+    jwk = public_jwk(private_key)
     inserted = await repository.insert_active_key(
         pool,
-        kid=public_jwk["kid"],
-        private_key_pem=_private_pem(private_key),
-        public_jwk=public_jwk,
+        kid=jwk["kid"],
+        private_key_pem=private_pem(private_key),
+        public_jwk=jwk,
         created_at=clock.now(),
     )
     if inserted:
-        log.info("identity.signing_key.created", kid=public_jwk["kid"], algorithm=SIGNING_ALGORITHM)
+        log.info("identity.signing_key.created", kid=jwk["kid"], algorithm=SIGNING_ALGORITHM)
     return (await active_signing_key(pool)).kid
 
 
@@ -88,7 +88,7 @@ def _load_private_key(pem: str) -> Ed25519PrivateKey:
     return key
 
 
-def _private_pem(private_key: Ed25519PrivateKey) -> str:
+def private_pem(private_key: Ed25519PrivateKey) -> str:
     return private_key.private_bytes(
         encoding=serialization.Encoding.PEM,
         format=serialization.PrivateFormat.PKCS8,
@@ -96,7 +96,7 @@ def _private_pem(private_key: Ed25519PrivateKey) -> str:
     ).decode()
 
 
-def _public_jwk(private_key: Ed25519PrivateKey) -> dict[str, Any]:
+def public_jwk(private_key: Ed25519PrivateKey) -> dict[str, Any]:
     raw = private_key.public_key().public_bytes(
         encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw
     )

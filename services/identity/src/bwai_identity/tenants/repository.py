@@ -29,3 +29,9 @@ async def get_or_create(
         return inserted, True
     existing = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", slug)
     return existing, False
+
+
+async def get_tenant(
+    conn: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID
+) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT id, slug, name FROM tenants WHERE id = $1", tenant_id)

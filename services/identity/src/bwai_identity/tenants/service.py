@@ -10,16 +10,14 @@ import asyncpg
 import structlog
 from bwai_core.clock import Clock
 from bwai_core.ids import new_id
-from bwai_messaging.envelope import new_event
-from bwai_messaging.outbox import enqueue
 from bwai_messaging.schemas import SchemaRegistry
 
-from bwai_identity.errors import TenantSlugInvalid
+from bwai_identity.errors import TenantSlugInvalid, TenantSlugTaken
+from bwai_identity.events import iso, publish
 from bwai_identity.tenants import repository
 
 log = structlog.get_logger()
 
-SOURCE = "/services/identity"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _SLUG = re.compile(SLUG_PATTERN)
 
@@ -32,6 +30,19 @@ def validate_slug(slug: str) -> str:
             "hyphens, starting with a letter or digit"
         )
     return slug
+
+
+async def create_tenant(
+    conn: asyncpg.Connection, slug: str, *, clock: Clock, schemas: SchemaRegistry
+) -> UUID:
+    """Create the tenant `slug` in the caller's transaction; raise TenantSlugTaken if it exists.
+
+    Emits `identity.tenant.created` through the outbox.
+    """
+    tenant_id, created = await ensure_tenant(conn, slug, clock=clock, schemas=schemas)
+    if not created:
+        raise TenantSlugTaken(f"tenant slug {slug!r} is already taken: choose another one")
+    return tenant_id
 
 
 async def ensure_tenant(
@@ -60,19 +71,13 @@ async def _publish_created(
     clock: Clock,
     schemas: SchemaRegistry,
 ) -> None:
-    data = {
-        "tenant_id": str(tenant_id),
-        "slug": slug,
-        "name": slug,
-        "created_at": created_at.isoformat().replace("+00:00", "Z"),
-    }
-    event = new_event(
+    data = {"tenant_id": str(tenant_id), "slug": slug, "name": slug, "created_at": iso(created_at)}
+    await publish(
+        conn,
         "identity.tenant.created",
         data,
-        source=SOURCE,
+        subject=tenant_id,
+        tenant_id=tenant_id,
         clock=clock,
-        subject=str(tenant_id),
-        tenant_id=str(tenant_id),
-        correlation_id=structlog.contextvars.get_contextvars().get("correlation_id"),
+        schemas=schemas,
     )
-    await enqueue(conn, event, schemas=schemas)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from bwai_payments.access import Caller, visible_tenant
 from bwai_payments.errors import OrderNotFound
-from bwai_payments.idempotent import require_key, run_once
+from bwai_payments.idempotent import require_key, run_once_prepared
 from bwai_payments.payments import repository, service
 from bwai_payments.payments.models import InitiatePaymentRequest, PaymentOut
 
@@ -38,14 +38,15 @@ async def initiate_payment(
     idempotency_key = require_key(key)
     tenant_id = await _order_tenant(ctx, caller, order_id)
     raw = await request.body()
-    return await run_once(
+    return await run_once_prepared(
         ctx.pool,
         ctx.clock,
         scope=tenant_id,
         key=idempotency_key,
         fingerprint=fingerprint("POST", request.url.path, raw),
-        work=lambda completion: service.initiate_payment(
-            ctx, order_id, tenant_id, body, completion
+        prepare=lambda conn: service.prepare_payment(ctx, conn, order_id, tenant_id, body),
+        work=lambda prepared, completion: service.initiate_payment(
+            ctx, prepared, body, completion
         ),
     )
 

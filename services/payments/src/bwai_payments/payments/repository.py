@@ -21,10 +21,10 @@ async def order_tenant(pool: asyncpg.Pool, order_id: UUID) -> str | None:
 
 
 async def payable_order(
-    pool: asyncpg.Pool, order_id: UUID, tenant_id: str
+    conn: asyncpg.Pool | asyncpg.Connection, order_id: UUID, tenant_id: str
 ) -> asyncpg.Record | None:
     """Read the order and whether it already has an active payment, in one statement."""
-    row: asyncpg.Record | None = await pool.fetchrow(
+    row: asyncpg.Record | None = await conn.fetchrow(
         """
         SELECT o.id, o.tenant_id, o.amount, o.currency, o.description, o.success_url,
                o.cancel_url, o.status,

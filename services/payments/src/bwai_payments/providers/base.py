@@ -9,6 +9,7 @@ only when the provider has none.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,8 @@ log = structlog.get_logger()
 
 # Attempts for a request that never left this machine; each failure costs one connect attempt.
 CONNECT_ATTEMPTS = 3
+RETRY_FIRST_DELAY_S = 0.05
+RETRY_MAX_DELAY_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +100,7 @@ async def send(
     Returns the response for 2xx and 4xx answers; a 5xx answer is ambiguous.
     """
     try:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(never_reached_provider),
-            stop=stop_after_attempt(CONNECT_ATTEMPTS),
-            wait=wait_exponential(multiplier=0.05, max=0.5),
-            reraise=True,
-        ):
-            with attempt:
-                response = await build()
+        response = await _send_with_connect_retries(build)
     except httpx.HTTPError as exc:
         if never_reached_provider(exc):
             log.warning("provider.request.unreachable", provider=provider, error=str(exc))
@@ -113,6 +109,29 @@ async def send(
     if response.status_code >= 500:
         raise AmbiguousFailure(f"{provider} answered {response.status_code}")
     return response
+
+
+async def _send_with_connect_retries(
+    build: Callable[[], Awaitable[httpx.Response]],
+) -> httpx.Response:
+    # The first attempt runs without the retry machinery, which costs more than a local call;
+    # only a connect failure enters it, for the attempts that remain.
+    try:
+        return await build()
+    except httpx.HTTPError as exc:
+        if not never_reached_provider(exc) or CONNECT_ATTEMPTS < 2:
+            raise
+    # Back-off of 50 ms, then doubling up to 500 ms, counted from the first attempt.
+    await asyncio.sleep(RETRY_FIRST_DELAY_S)
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(never_reached_provider),
+        stop=stop_after_attempt(CONNECT_ATTEMPTS - 1),
+        wait=wait_exponential(multiplier=2 * RETRY_FIRST_DELAY_S, max=RETRY_MAX_DELAY_S),
+        reraise=True,
+    ):
+        with attempt:
+            return await build()
+    raise AssertionError("tenacity returns or raises")  # pragma: no cover
 
 
 def parse_json_object(response: httpx.Response, provider: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from bwai_webhooks_ingest.deliveries.models import (
     NOWPAYMENTS,
     ProviderWebhooks,
 )
+from bwai_webhooks_ingest.deliveries.secrets import webhook_secrets
 from bwai_webhooks_ingest.deliveries.service import IngestDependencies, ingest_delivery
 from bwai_webhooks_ingest.settings import webhooks_settings
 
@@ -45,8 +46,8 @@ async def _receive(request: Request, webhooks: ProviderWebhooks) -> JSONResponse
         received_at=ctx.clock.now(),
         max_body_bytes=settings.max_body_bytes,
     )
-    secrets = settings.webhook_secrets(webhooks.provider)
-    result = await ingest_delivery(deps, webhooks, delivery, secrets)
+    secret = webhook_secrets(ctx).for_provider(webhooks.provider)
+    result = await ingest_delivery(deps, webhooks, delivery, secret)
 
     # Providers only need a 2xx; a duplicate is acknowledged like the first delivery.
     return JSONResponse({"status": result.outcome, "delivery_id": str(result.delivery_id)})

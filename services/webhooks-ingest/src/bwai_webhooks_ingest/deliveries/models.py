@@ -20,8 +20,6 @@ from bwai_providers import (
 from bwai_webhooks_ingest.settings import Provider
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
-# Index in the list of secrets handed to the verifier -> name stored and logged.
-SECRET_SLOTS = ("current", "previous")
 
 
 @dataclass(frozen=True, slots=True)

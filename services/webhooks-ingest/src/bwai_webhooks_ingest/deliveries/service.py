@@ -13,6 +13,7 @@ import asyncpg
 import structlog
 from bwai_core.clock import Clock
 from bwai_core.db import transaction
+from bwai_core.secrets import RotatingSecret, SecretCandidate, SecretError
 from bwai_messaging.envelope import new_event
 from bwai_messaging.outbox import enqueue
 from bwai_messaging.schemas import SchemaRegistry
@@ -27,7 +28,6 @@ from bwai_providers.events import EVENT_TYPE
 
 from bwai_webhooks_ingest.deliveries import repository
 from bwai_webhooks_ingest.deliveries.models import (
-    SECRET_SLOTS,
     DeliveryResult,
     IncomingDelivery,
     ProviderWebhooks,
@@ -36,6 +36,7 @@ from bwai_webhooks_ingest.errors import (
     WebhookError,
     WebhookPayloadInvalid,
     WebhookPayloadTooLarge,
+    WebhookSecretUnavailable,
     WebhookSecretUnset,
     WebhookSignatureInvalid,
     WebhookSignatureMissing,
@@ -62,13 +63,15 @@ async def ingest_delivery(
     deps: IngestDependencies,
     webhooks: ProviderWebhooks,
     delivery: IncomingDelivery,
-    secrets: tuple[str, ...],
+    secret: RotatingSecret,
 ) -> DeliveryResult:
     """Verify and store one delivery; publish its event when this is its first delivery.
 
-    Raises WebhookPayloadTooLarge, WebhookSecretUnset, WebhookSignatureMissing,
-    WebhookSignatureInvalid or WebhookPayloadInvalid after storing the delivery as rejected.
-    A duplicate of an event already received returns normally with outcome 'duplicate'.
+    The signature is checked against the current value of `secret` and, during a rotation, the
+    previous one. Raises WebhookPayloadTooLarge, WebhookSecretUnset, WebhookSecretUnavailable,
+    WebhookSignatureMissing, WebhookSignatureInvalid or WebhookPayloadInvalid after storing the
+    delivery as rejected. A duplicate of an event already received returns normally with outcome
+    'duplicate'.
     """
     if delivery.body is None:
         detail = (
@@ -76,26 +79,48 @@ async def ingest_delivery(
             f"{deps.max_body_bytes} bytes for webhooks"
         )
         raise await _reject(deps, delivery, WebhookPayloadTooLarge(detail))
-    if not secrets:
-        log.error("webhook.secret.unset", provider=delivery.provider, delivery_id=str(delivery.id))
-        detail = f"no webhook secret is configured for {delivery.provider}"
-        raise await _reject(deps, delivery, WebhookSecretUnset(detail))
+    candidates = await _secret_candidates(deps, delivery, secret)
     try:
-        verified = webhooks.verify(delivery.body, delivery.signature, secrets)
+        verified = webhooks.verify(delivery.body, delivery.signature, [c.value for c in candidates])
         event_data = webhooks.normalise(verified.payload)
     except ProviderWebhookError as exc:
         raise await _reject(deps, delivery, _as_service_error(exc)) from exc
 
-    return await _store_verified(deps, delivery, verified, event_data)
+    return await _store_verified(
+        deps, delivery, verified, candidates[verified.secret_index], event_data
+    )
+
+
+async def _secret_candidates(
+    deps: IngestDependencies, delivery: IncomingDelivery, secret: RotatingSecret
+) -> tuple[SecretCandidate, ...]:
+    try:
+        candidates = await secret.candidates()
+    except SecretError as exc:
+        log.error(
+            "webhook.secret.unavailable",
+            provider=delivery.provider,
+            delivery_id=str(delivery.id),
+            secret_name=secret.name,
+            error=str(exc),
+        )
+        detail = f"the webhook secret of {delivery.provider} could not be read; retry later"
+        raise await _reject(deps, delivery, WebhookSecretUnavailable(detail)) from exc
+    if not candidates:
+        log.error("webhook.secret.unset", provider=delivery.provider, delivery_id=str(delivery.id))
+        detail = f"no webhook secret is configured for {delivery.provider}"
+        raise await _reject(deps, delivery, WebhookSecretUnset(detail))
+    return candidates
 
 
 async def _store_verified(
     deps: IngestDependencies,
     delivery: IncomingDelivery,
     verified: VerifiedPayload,
+    matched: SecretCandidate,
     event_data: ProviderEventData,
 ) -> DeliveryResult:
-    secret_slot = SECRET_SLOTS[verified.secret_index]
+    secret_slot = matched.slot
     event = new_event(
         EVENT_TYPE,
         event_data.to_event_data(delivery_id=delivery.id, received_at=delivery.received_at),
@@ -124,6 +149,8 @@ async def _store_verified(
         provider_status=event_data.provider_status,
         event_id=event.id if outcome == "accepted" else None,
         secret=secret_slot,
+        # For a previous secret: remembered from a rotation, or the explicit _PREVIOUS one.
+        secret_source=matched.source,
         signed_form=verified.signed_form,
     )
     return DeliveryResult(delivery.id, outcome, event_data.provider_event_id)

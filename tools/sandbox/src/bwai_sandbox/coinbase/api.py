@@ -26,7 +26,7 @@ _MISSING_VERSION_WARNING = (
 )
 
 
-def require_api_key(request: Request, sandbox: SandboxDep) -> None:
+async def require_api_key(request: Request, sandbox: SandboxDep) -> None:
     supplied = request.headers.get("x-cc-api-key")
     if not supplied:
         raise errors.authentication_error("X-CC-Api-Key header is missing")

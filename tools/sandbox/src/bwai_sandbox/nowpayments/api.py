@@ -44,14 +44,14 @@ _SORT_FIELDS = (
 )
 
 
-def require_api_key(request: Request, sandbox: SandboxDep) -> None:
+async def require_api_key(request: Request, sandbox: SandboxDep) -> None:
     supplied = request.headers.get("x-api-key", "")
     expected = sandbox.settings.nowpayments_api_key
     if not hmac.compare_digest(supplied.encode(), expected.encode()):
         raise errors.invalid_api_key()
 
 
-def require_token(request: Request, sandbox: SandboxDep) -> None:
+async def require_token(request: Request, sandbox: SandboxDep) -> None:
     """Accept only a Bearer token from `POST /auth` that has not expired."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

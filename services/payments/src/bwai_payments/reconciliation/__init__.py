@@ -1,0 +1,1 @@
+"""Daily reconciliation of provider settlement records against our deposits and ledger."""

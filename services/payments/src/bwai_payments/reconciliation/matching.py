@@ -1,0 +1,181 @@
+"""The set-based comparison of one day's provider records with our deposits and ledger.
+
+The provider records are copied into a temporary staging table, then one INSERT ... SELECT with
+a FULL OUTER JOIN writes one reconciliation_records row per provider payment and returns the
+count per outcome. Runs inside the caller's transaction; the staging table is dropped at commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from bwai_payments.reconciliation.models import DayWindow, ProviderRecord
+
+STAGING_TABLE = "reconciliation_staging"
+STAGING_COLUMNS = (
+    "provider_payment_id",
+    "status",
+    "pay_currency",
+    "actually_paid",
+    "outcome_amount",
+    "outcome_currency",
+    "updated_at",
+    "merchant_reference",
+)
+
+_CREATE_STAGING = f"""
+CREATE TEMP TABLE {STAGING_TABLE} (
+    provider_payment_id text NOT NULL,
+    status text NOT NULL,
+    pay_currency text,
+    actually_paid numeric(38, 18),
+    outcome_amount numeric(38, 18),
+    outcome_currency text,
+    updated_at timestamptz NOT NULL,
+    merchant_reference text
+) ON COMMIT DROP
+"""
+
+# $1 run id, $2 provider, $3 day start, $4 day end (exclusive), $5 previous version's run id.
+# Our side of the day: deposits whose last provider status change falls in the day, plus every
+# deposit the provider listed, so a payment whose days disagree is compared, not reported twice.
+# Amounts are compared after rounding both to the currency's places (18 when unknown).
+_MATCH = f"""
+WITH day_keys AS (
+    SELECT s.provider_payment_id FROM reconciliation_provider_states s
+    WHERE s.provider = $2 AND s.status_changed_at >= $3 AND s.status_changed_at < $4
+    UNION
+    SELECT d.provider_payment_id FROM provider_deposits d
+    WHERE d.provider = $2 AND d.updated_at >= $3 AND d.updated_at < $4
+      AND NOT EXISTS (
+          SELECT 1 FROM reconciliation_provider_states s
+          WHERE s.provider = d.provider AND s.provider_payment_id = d.provider_payment_id)
+    UNION
+    SELECT provider_payment_id FROM {STAGING_TABLE}
+),
+ledger AS (
+    SELECT t.provider_payment_id, sum(t.amount) AS paid, min(t.currency) AS currency
+    FROM transactions t JOIN day_keys k ON k.provider_payment_id = t.provider_payment_id
+    WHERE t.provider = $2
+    GROUP BY t.provider_payment_id
+),
+internal AS (
+    SELECT d.provider_payment_id, d.payment_id,
+           lower(d.provider_status) AS status,
+           lower(COALESCE(l.currency, d.pay_currency)) AS pay_currency,
+           COALESCE(l.paid, 0) AS actually_paid,
+           s.provider_payment_id IS NOT NULL AS has_state,
+           s.outcome_amount,
+           lower(s.outcome_currency) AS outcome_currency,
+           COALESCE(s.status_changed_at, d.updated_at) AS changed_at
+    FROM day_keys k
+    JOIN provider_deposits d ON d.provider = $2 AND d.provider_payment_id = k.provider_payment_id
+    LEFT JOIN reconciliation_provider_states s
+        ON s.provider = $2 AND s.provider_payment_id = d.provider_payment_id
+    LEFT JOIN ledger l ON l.provider_payment_id = d.provider_payment_id
+),
+compared AS (
+    SELECT COALESCE(p.provider_payment_id, i.provider_payment_id) AS provider_payment_id,
+           i.payment_id,
+           p.provider_payment_id IS NULL AS no_provider,
+           i.provider_payment_id IS NULL AS no_internal,
+           p.status AS p_status, i.status AS i_status,
+           p.pay_currency AS p_pay_currency, i.pay_currency AS i_pay_currency,
+           p.actually_paid AS p_paid, i.actually_paid AS i_paid,
+           p.outcome_amount AS p_outcome, i.outcome_amount AS i_outcome,
+           p.outcome_currency AS p_outcome_currency, i.outcome_currency AS i_outcome_currency,
+           p.updated_at AS p_changed_at, i.changed_at AS i_changed_at,
+           COALESCE(i.has_state, false) AS has_state,
+           COALESCE(pay.places, 18) AS pay_places,
+           COALESCE(settled.places, 18) AS outcome_places
+    FROM {STAGING_TABLE} p
+    FULL OUTER JOIN internal i ON i.provider_payment_id = p.provider_payment_id
+    LEFT JOIN reconciliation_currency_precision pay
+        ON pay.currency = COALESCE(p.pay_currency, i.pay_currency)
+    LEFT JOIN reconciliation_currency_precision settled
+        ON settled.currency = COALESCE(p.outcome_currency, i.outcome_currency)
+),
+differing AS (
+    SELECT c.*,
+        CASE WHEN c.no_provider OR c.no_internal THEN '{{}}'::text[]
+        ELSE array_remove(ARRAY[
+            CASE WHEN c.p_pay_currency IS DISTINCT FROM c.i_pay_currency
+                 THEN 'pay_currency' END,
+            CASE WHEN c.has_state AND c.p_outcome_currency IS DISTINCT FROM c.i_outcome_currency
+                 THEN 'outcome_currency' END,
+            CASE WHEN c.p_status IS DISTINCT FROM c.i_status THEN 'status' END,
+            CASE WHEN round(COALESCE(c.p_paid, 0), c.pay_places)
+                      <> round(COALESCE(c.i_paid, 0), c.pay_places)
+                 THEN 'actually_paid' END,
+            CASE WHEN c.has_state AND round(c.p_outcome, c.outcome_places)
+                      IS DISTINCT FROM round(c.i_outcome, c.outcome_places)
+                 THEN 'outcome_amount' END
+        ], NULL) END AS differences
+    FROM compared c
+),
+classified AS (
+    SELECT d.*,
+        CASE
+            WHEN d.no_internal THEN 'missing_internally'
+            WHEN d.no_provider THEN 'missing_at_provider'
+            WHEN d.differences && '{{pay_currency,outcome_currency}}' THEN 'currency_mismatch'
+            WHEN 'status' = ANY (d.differences) THEN 'status_mismatch'
+            WHEN d.differences && '{{actually_paid,outcome_amount}}' THEN 'amount_mismatch'
+            ELSE 'matched'
+        END AS outcome
+    FROM differing d
+),
+inserted AS (
+    INSERT INTO reconciliation_records (
+        run_id, provider_payment_id, payment_id, outcome, differences,
+        provider_status, internal_status, provider_pay_currency, internal_pay_currency,
+        provider_actually_paid, internal_actually_paid, provider_outcome_amount,
+        internal_outcome_amount, provider_outcome_currency, internal_outcome_currency,
+        provider_changed_at, internal_changed_at, resolved_at, resolved_by, resolution_note)
+    SELECT $1, c.provider_payment_id, c.payment_id, c.outcome, c.differences,
+           c.p_status, c.i_status, c.p_pay_currency, c.i_pay_currency,
+           c.p_paid, c.i_paid, c.p_outcome, c.i_outcome,
+           c.p_outcome_currency, c.i_outcome_currency,
+           c.p_changed_at, c.i_changed_at,
+           r.resolved_at, r.resolved_by, r.resolution_note
+    FROM classified c
+    -- A mismatch resolved in the previous version stays resolved while it is unchanged.
+    LEFT JOIN reconciliation_records r
+        ON r.run_id = $5::uuid AND r.resolved_at IS NOT NULL
+       AND r.provider_payment_id = c.provider_payment_id AND r.outcome = c.outcome
+    RETURNING outcome
+)
+SELECT outcome, count(*) AS n FROM inserted GROUP BY outcome
+"""
+
+
+async def stage(conn: asyncpg.Connection, records: Iterable[ProviderRecord]) -> int:
+    """Create the staging table and COPY the records into it; return how many were copied."""
+    rows = [record.as_copy_row() for record in records]
+    await conn.execute(_CREATE_STAGING)
+    await copy_rows(conn, rows)
+    return len(rows)
+
+
+async def copy_rows(conn: asyncpg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    await conn.copy_records_to_table(STAGING_TABLE, records=rows, columns=STAGING_COLUMNS)
+
+
+async def create_staging(conn: asyncpg.Connection) -> None:
+    await conn.execute(_CREATE_STAGING)
+
+
+async def match(
+    conn: asyncpg.Connection,
+    run_id: UUID,
+    provider: str,
+    window: DayWindow,
+    previous_run_id: UUID | None,
+) -> dict[str, int]:
+    """Compare the staged records with our side of the day; return the count per outcome."""
+    rows = await conn.fetch(_MATCH, run_id, provider, window.start, window.end, previous_run_id)
+    return {row["outcome"]: row["n"] for row in rows}
