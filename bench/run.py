@@ -49,7 +49,7 @@ MAX_CONCURRENCY = 32
 NOOP_SECONDS = 5.0
 WARM_UP = 100
 # Orders kept for the closed loop; it stops early when they run out.
-MAX_PHASE_ORDERS = 8000
+MAX_PHASE_ORDERS = 4000
 WEBHOOK_PAYMENTS = 200
 WEBHOOK_RATE = 20.0
 LEDGER_WAIT_S = 30.0
@@ -194,37 +194,38 @@ async def _wait_for_postings(dsn: str, payment_ids: list[uuid.UUID], expected: i
 
 async def run_mode(mode: str, database_url: str, amqp_url: str | None) -> list[str]:
     data_dir = tempfile.mkdtemp(prefix="bwai-bench-")
-    command = [
-        sys.executable, "-m", "bench.serve", "--port", str(free_port()),
-        "--sandbox-port", str(free_port()), "--mail-port", str(free_port()), "--data-dir", data_dir,
-        "--database-url", database_url,
+    arguments = [
+        "-m", "bench.serve", "--port", str(free_port()), "--sandbox-port", str(free_port()),
+        "--mail-port", str(free_port()), "--data-dir", data_dir, "--database-url", database_url,
     ]  # fmt: skip
     if amqp_url:
-        command += ["--amqp-url", amqp_url]
-    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        arguments += ["--amqp-url", amqp_url]
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, *arguments, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     try:
         assert child.stdout is not None
-        line = await asyncio.to_thread(child.stdout.readline)
+        line = await child.stdout.readline()
         if not line:
-            raise RuntimeError(f"bench.serve exited with {child.wait()} before it was ready")
+            raise RuntimeError(f"bench.serve exited with {await child.wait()} before it was ready")
         info = json.loads(line)
         connector = aiohttp.TCPConnector(limit=256)
         async with aiohttp.ClientSession(connector=connector) as http:
             return await measure(mode, info, http)
     finally:
-        _stop(child)
+        await _stop(child)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _stop(child: subprocess.Popen[str]) -> None:
+async def _stop(child: asyncio.subprocess.Process) -> None:
     # Closing stdin asks the server to stop and drop its databases; it gets a minute for that.
     if child.stdin:
         child.stdin.close()
     try:
-        child.wait(timeout=60)
-    except subprocess.TimeoutExpired:
+        await asyncio.wait_for(child.wait(), timeout=60)
+    except TimeoutError:
         child.kill()
-        child.wait()
+        await child.wait()
 
 
 async def measure(mode: str, info: dict[str, Any], http: aiohttp.ClientSession) -> list[str]:

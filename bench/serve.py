@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import uuid
@@ -34,12 +35,14 @@ SINK_QUEUE = "bench-sink"
 
 
 async def main(args: argparse.Namespace) -> None:
-    configure_logging("bench", "ERROR", json=True)
+    configure_logging("bench", os.environ.get("BWAI_BENCH_LOG_LEVEL", "ERROR"), json=True)
     run_id = uuid.uuid4().hex[:8]
     config = PlatformConfig(
         data_dir=Path(args.data_dir),
         port=args.port,
         sandbox_port=args.sandbox_port,
+        mail_smtp_port=0,
+        mail_web_port=args.mail_port,
         database_admin_url=args.database_url,
         database_prefix=f"bwai_bench_{run_id}_",
         amqp_url=args.amqp_url,
@@ -83,7 +86,8 @@ async def _run_info(platform: Platform) -> dict[str, Any]:
     identity = next(host for host in platform.hosts if host.name == "identity")
     payments = next(host for host in platform.hosts if host.name == "payments")
     webhooks = next(host for host in platform.hosts if host.name == "webhooks-ingest")
-    assert identity.ctx is not None and platform.secrets is not None
+    assert identity.ctx is not None
+    assert platform.secrets is not None
     client = await create_client(
         identity.ctx.pool,
         tenant="bench",

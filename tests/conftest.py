@@ -20,7 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-
 from bwai_core.clock import FrozenClock
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,7 +32,9 @@ FreshDatabase = Callable[[str], Awaitable[str]]
 def _answers(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
             return True
     except OSError:
         return False

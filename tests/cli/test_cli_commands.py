@@ -7,18 +7,20 @@ import json
 import sys
 from collections.abc import Sequence
 
-import pytest
-
 from bwai_cli.embedded import Platform
 from bwai_core.clock import SystemClock
 from bwai_messaging.envelope import new_event
+
 from tests.e2e.conftest import new_client
 
 
 async def bwai(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run `bwai ARGS` in a child process and return its exit code, stdout and stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bwai_cli.main", *args,
+        sys.executable,
+        "-m",
+        "bwai_cli.main",
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
@@ -36,8 +38,15 @@ async def test_clients_create_prints_json(embedded: Platform) -> None:
     identity = next(host for host in embedded.hosts if host.name == "identity")
 
     code, out, err = await bwai(
-        "clients", "create", "--tenant", "cli-shop", "--role", "tenant", "--json",
-        "--database-url", identity.settings.database_url,
+        "clients",
+        "create",
+        "--tenant",
+        "cli-shop",
+        "--role",
+        "tenant",
+        "--json",
+        "--database-url",
+        identity.settings.database_url,
     )
 
     assert code == 0, err
@@ -51,8 +60,14 @@ async def test_clients_create_rejects_unknown_role(embedded: Platform) -> None:
     identity = next(host for host in embedded.hosts if host.name == "identity")
 
     code, out, err = await bwai(
-        "clients", "create", "--tenant", "cli-shop", "--role", "superuser",
-        "--database-url", identity.settings.database_url,
+        "clients",
+        "create",
+        "--tenant",
+        "cli-shop",
+        "--role",
+        "superuser",
+        "--database-url",
+        identity.settings.database_url,
     )
 
     assert code != 0
@@ -63,8 +78,14 @@ async def test_demo_walks_a_payment_to_the_ledger(embedded: Platform) -> None:
     client_id, secret = await new_client(embedded, "demo-shop", "tenant")
 
     code, out, err = await bwai(
-        "demo", *_urls(embedded), "--sandbox-url", embedded.sandbox_url,
-        "--client-id", client_id, "--client-secret", secret,
+        "demo",
+        *_urls(embedded),
+        "--sandbox-url",
+        embedded.sandbox_url,
+        "--client-id",
+        client_id,
+        "--client-secret",
+        secret,
     )
 
     assert code == 0, out + err
@@ -78,14 +99,18 @@ async def test_dlq_lists_shows_and_replays(embedded: Platform) -> None:
     creds = ("--client-id", client_id, "--client-secret", secret)
     assert embedded.bus is not None
     broken = new_event(
-        "webhooks.provider_event.received", {"provider": "nowpayments"},
-        source="/tests/cli", clock=SystemClock(),
+        "webhooks.provider_event.received",
+        {"provider": "nowpayments"},
+        source="/tests/cli",
+        clock=SystemClock(),
     )
     await embedded.bus.publish(broken)
 
     listed = await _wait_listed(embedded, broken.id, creds)
     code_show, shown, err_show = await bwai("dlq", "show", broken.id, *_urls(embedded), *creds)
-    code_replay, replayed, err_replay = await bwai("dlq", "replay", broken.id, *_urls(embedded), *creds)
+    code_replay, replayed, err_replay = await bwai(
+        "dlq", "replay", broken.id, *_urls(embedded), *creds
+    )
 
     assert "invalid event" in listed
     assert code_show == 0, err_show

@@ -9,10 +9,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-
 from bwai_cli.embedded import Platform, PlatformConfig
 from bwai_core.clock import SystemClock
 from bwai_identity.clients.service import create_client
+
 from tests.conftest import FreshDatabase
 from tests.e2e.distributed import DistributedStack, start_stack
 from tests.e2e.flow import free_port
@@ -44,7 +44,9 @@ async def start_platform(
 async def drop_databases(pg_admin_dsn: str, prefix: str) -> None:
     conn = await asyncpg.connect(pg_admin_dsn)
     try:
-        names = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%")
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%"
+        )
         for row in names:
             await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
     finally:
@@ -59,7 +61,9 @@ async def new_client(platform: Platform, tenant: str, role: str) -> tuple[str, s
 
 
 @pytest.fixture(scope="module")
-async def embedded(tmp_path_factory: pytest.TempPathFactory, pg_admin_dsn: str) -> AsyncIterator[Platform]:
+async def embedded(
+    tmp_path_factory: pytest.TempPathFactory, pg_admin_dsn: str
+) -> AsyncIterator[Platform]:
     platform = await start_platform(tmp_path_factory.mktemp("embedded"), pg_admin_dsn)
     yield platform
     await platform.stop()

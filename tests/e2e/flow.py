@@ -19,9 +19,13 @@ def free_port() -> int:
         return port
 
 
-async def token_for(http: httpx.AsyncClient, api_url: str, client_id: str, secret: str) -> dict[str, str]:
+async def token_for(
+    http: httpx.AsyncClient, api_url: str, client_id: str, secret: str
+) -> dict[str, str]:
     response = await http.post(
-        f"{api_url}/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        f"{api_url}/v1/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -54,7 +58,11 @@ async def start_payment(
 
 
 async def pay_in_sandbox(
-    http: httpx.AsyncClient, sandbox_url: str, payment: dict[str, Any], outcome: str = "full", **extra: Any
+    http: httpx.AsyncClient,
+    sandbox_url: str,
+    payment: dict[str, Any],
+    outcome: str = "full",
+    **extra: Any,
 ) -> dict[str, Any]:
     checkout_id = payment["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
     provider = SANDBOX_PROVIDER[payment["provider"]]
@@ -89,7 +97,9 @@ async def wait_for_order_status(
     raise AssertionError(f"order {order_id} stayed {order.get('status')!r}, expected {statuses}")
 
 
-async def ledger_of(http: httpx.AsyncClient, api_url: str, auth: dict[str, str], order_id: str) -> list[dict[str, Any]]:
+async def ledger_of(
+    http: httpx.AsyncClient, api_url: str, auth: dict[str, str], order_id: str
+) -> list[dict[str, Any]]:
     response = await http.get(f"{api_url}/v1/orders/{order_id}/transactions", headers=auth)
     assert response.status_code == 200, response.text
     body = response.json()

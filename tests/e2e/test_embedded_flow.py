@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from bwai_cli.embedded import Platform
+
 from tests.e2e.conftest import new_client
 from tests.e2e.flow import (
     create_order,
@@ -20,7 +20,9 @@ from tests.e2e.flow import (
 
 
 @pytest.mark.parametrize("provider", ["nowpayments", "coinbase_commerce"])
-async def test_paid_order_posts_ledger_once(embedded: Platform, http: httpx.AsyncClient, provider: str) -> None:
+async def test_paid_order_posts_ledger_once(
+    embedded: Platform, http: httpx.AsyncClient, provider: str
+) -> None:
     """A checkout paid in full in the sandbox ends paid, with the money in the ledger once."""
     api = embedded.api_url
     auth = await token_for(http, api, *await new_client(embedded, "acme", "tenant"))
@@ -36,7 +38,9 @@ async def test_paid_order_posts_ledger_once(embedded: Platform, http: httpx.Asyn
     assert Decimal(ledger[0]["amount"]) > 0
 
 
-async def test_tenant_cannot_read_other_tenants_order(embedded: Platform, http: httpx.AsyncClient) -> None:
+async def test_tenant_cannot_read_other_tenants_order(
+    embedded: Platform, http: httpx.AsyncClient
+) -> None:
     api = embedded.api_url
     owner = await token_for(http, api, *await new_client(embedded, "owner-shop", "tenant"))
     stranger = await token_for(http, api, *await new_client(embedded, "other-shop", "tenant"))
@@ -56,7 +60,9 @@ async def test_readyz_reports_every_service(embedded: Platform, http: httpx.Asyn
 
 
 async def test_orders_need_a_token(embedded: Platform, http: httpx.AsyncClient) -> None:
-    response = await http.post(f"{embedded.api_url}/v1/orders", json={"amount": "1.00", "currency": "USD"})
+    response = await http.post(
+        f"{embedded.api_url}/v1/orders", json={"amount": "1.00", "currency": "USD"}
+    )
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")

@@ -6,11 +6,10 @@ import base64
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, Request
-
 from bwai_core.errors import NotFound
 from bwai_messaging.bus import Bus, DeadLetter
 from bwai_web.auth import CurrentPrincipal, require_roles
+from fastapi import APIRouter, Depends, Request
 
 log = structlog.get_logger()
 

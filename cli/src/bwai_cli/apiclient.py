@@ -32,7 +32,8 @@ def check(response: httpx.Response) -> Any:
         detail = problem.get("detail") or problem.get("title") or response.text
     except ValueError:
         detail = response.text
-    raise ApiError(f"{response.request.method} {response.request.url.path} failed ({response.status_code}): {detail}")
+    request = response.request
+    raise ApiError(f"{request.method} {request.url.path} failed ({response.status_code}): {detail}")
 
 
 def require_credentials(client_id: str | None, secret: str | None) -> tuple[str, str]:

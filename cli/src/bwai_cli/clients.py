@@ -7,9 +7,12 @@ needs them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from bwai_core.clock import SystemClock
 from bwai_core.db import apply_migrations, create_pool
 from bwai_identity.clients.service import create_client
@@ -18,15 +21,26 @@ from bwai_messaging import MESSAGING_MIGRATIONS
 from bwai_messaging.schemas import SchemaRegistry
 
 
-async def create(
-    tenant: str, role: str, name: str | None, database_url: str | None, data_dir: Path
-) -> dict[str, Any]:
+@asynccontextmanager
+async def identity_pool(database_url: str | None, data_dir: Path) -> AsyncIterator[asyncpg.Pool]:
+    """Open identity's database (the embedded one unless a URL is given), migrated."""
     pg = None
     if database_url is None:
         database_url, pg = await _embedded_identity_url(data_dir)
     pool = await create_pool(database_url, min_size=1, max_size=2)
     try:
         await apply_migrations(pool, [MESSAGING_MIGRATIONS, *IDENTITY.migrations])
+        yield pool
+    finally:
+        await pool.close()
+        if pg is not None:
+            await asyncio.to_thread(pg.cleanup)
+
+
+async def create(
+    tenant: str, role: str, name: str | None, database_url: str | None, data_dir: Path
+) -> dict[str, Any]:
+    async with identity_pool(database_url, data_dir) as pool:
         created = await create_client(
             pool,
             tenant=tenant,
@@ -35,10 +49,6 @@ async def create(
             clock=SystemClock(),
             schemas=SchemaRegistry.default(),
         )
-    finally:
-        await pool.close()
-        if pg is not None:
-            await asyncio.to_thread(pg.cleanup)
     return {
         "client_id": created.client_id,
         "client_secret": created.client_secret,
@@ -52,8 +62,8 @@ async def create(
 async def _embedded_identity_url(data_dir: Path) -> tuple[str, Any]:
     import pgserver
 
-    pg_dir = data_dir.resolve() / "pg"
-    if not pg_dir.exists():
+    pg_dir = data_dir / "pg"
+    if not await asyncio.to_thread(pg_dir.exists):
         raise SystemExit(
             f"no embedded database in {pg_dir}: start the platform with `make dev` first, "
             "or pass --database-url for identity's database"

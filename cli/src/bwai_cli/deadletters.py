@@ -10,7 +10,9 @@ import typer
 from bwai_cli.apiclient import ApiError, check, fetch_token, require_credentials
 
 
-async def _get_headers(http: httpx.AsyncClient, api_url: str, cid: str | None, secret: str | None) -> dict[str, str]:
+async def _get_headers(
+    http: httpx.AsyncClient, api_url: str, cid: str | None, secret: str | None
+) -> dict[str, str]:
     client_id, client_secret = require_credentials(cid, secret)
     token = await fetch_token(http, api_url, client_id, client_secret)
     return {"Authorization": f"Bearer {token}"}
@@ -20,7 +22,9 @@ async def list_letters(api_url: str, service: str, cid: str | None, secret: str 
     async with httpx.AsyncClient(timeout=10) as http:
         try:
             headers = await _get_headers(http, api_url, cid, secret)
-            body = check(await http.get(f"{api_url}/v1/admin/{service}/dead-letters", headers=headers))
+            body = check(
+                await http.get(f"{api_url}/v1/admin/{service}/dead-letters", headers=headers)
+            )
         except ApiError as error:
             raise SystemExit(str(error)) from None
     items = body["items"]
@@ -34,7 +38,9 @@ async def list_letters(api_url: str, service: str, cid: str | None, secret: str 
         )
 
 
-async def show_letter(api_url: str, service: str, message_id: str, cid: str | None, secret: str | None) -> None:
+async def show_letter(
+    api_url: str, service: str, message_id: str, cid: str | None, secret: str | None
+) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         try:
             headers = await _get_headers(http, api_url, cid, secret)
@@ -45,7 +51,9 @@ async def show_letter(api_url: str, service: str, message_id: str, cid: str | No
     typer.echo(json.dumps(body, indent=2))
 
 
-async def replay_letter(api_url: str, service: str, message_id: str, cid: str | None, secret: str | None) -> None:
+async def replay_letter(
+    api_url: str, service: str, message_id: str, cid: str | None, secret: str | None
+) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         try:
             headers = await _get_headers(http, api_url, cid, secret)

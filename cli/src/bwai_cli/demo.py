@@ -45,7 +45,12 @@ async def run(
 
 
 async def _walk(
-    http: httpx.AsyncClient, api_url: str, sandbox_url: str, provider: str, client_id: str, secret: str
+    http: httpx.AsyncClient,
+    api_url: str,
+    sandbox_url: str,
+    provider: str,
+    client_id: str,
+    secret: str,
 ) -> int:
     token = await fetch_token(http, api_url, client_id, secret)
     auth = {"Authorization": f"Bearer {token}"}
@@ -105,7 +110,9 @@ async def _wait_for_paid(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + POLL_LIMIT_S
     while True:
-        order: dict[str, Any] = check(await http.get(f"{api_url}/v1/orders/{order_id}", headers=auth))
+        order: dict[str, Any] = check(
+            await http.get(f"{api_url}/v1/orders/{order_id}", headers=auth)
+        )
         if order["status"] != seen:
             seen = order["status"]
             _step(f"Order status: {seen}")

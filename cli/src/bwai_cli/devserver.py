@@ -8,9 +8,9 @@ import signal
 from pathlib import Path
 
 import structlog
+from bwai_core.logging import configure_logging
 
 from bwai_cli.embedded import Platform, PlatformConfig
-from bwai_core.logging import configure_logging
 
 log = structlog.get_logger()
 
@@ -19,7 +19,7 @@ async def run_dev(*, host: str, port: int, sandbox_port: int, data_dir: Path) ->
     log_json = os.environ.get("BWAI_LOG_JSON", "false").lower() in ("1", "true", "yes")
     configure_logging("platform", os.environ.get("BWAI_LOG_LEVEL", "INFO"), json=log_json)
     platform = Platform(
-        PlatformConfig(data_dir=data_dir.resolve(), host=host, port=port, sandbox_port=sandbox_port)
+        PlatformConfig(data_dir=data_dir, host=host, port=port, sandbox_port=sandbox_port)
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -35,10 +35,12 @@ async def run_dev(*, host: str, port: int, sandbox_port: int, data_dir: Path) ->
     _print_banner(platform, data_dir)
 
     stopped = asyncio.create_task(platform.wait_stopped())
-    await asyncio.wait([stopped, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(
+        [stopped, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
     print("\nStopping ...", flush=True)
     await platform.stop()
-    print("Stopped. Data is kept in", data_dir.resolve(), flush=True)
+    print("Stopped. Data is kept in", data_dir, flush=True)
 
 
 def _print_banner(platform: Platform, data_dir: Path) -> None:
@@ -54,7 +56,7 @@ def _print_banner(platform: Platform, data_dir: Path) -> None:
         f"  provider sandbox {platform.sandbox_url}   (checkout pages, control API)",
         f"  mail sink       {platform.mail_url}   (mail the platform sent; SMTP on port "
         f"{platform.config.mail_smtp_port})",
-        f"  data            {data_dir.resolve()}   (embedded PostgreSQL, dev secrets)",
+        f"  data            {data_dir}   (embedded PostgreSQL, dev secrets)",
         "",
         "Next: create an API client and walk a payment through the sandbox:",
         "  .venv/bin/bwai clients create --tenant acme --role tenant",

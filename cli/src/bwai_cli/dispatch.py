@@ -71,7 +71,10 @@ async def _json(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", media_type), (b"content-length", str(len(payload)).encode())],
+            "headers": [
+                (b"content-type", media_type),
+                (b"content-length", str(len(payload)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": payload})

@@ -15,18 +15,19 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
-
-from bwai_cli import registry
-from bwai_cli.dispatch import PrefixDispatcher
-from bwai_cli.host import ServiceHost
-from bwai_cli.secrets import DevSecrets, load_or_create
-from bwai_cli.servers import QuietSignalServer, make_server, wait_started
 from bwai_core.clock import Clock, SystemClock
 from bwai_core.db import ensure_database
 from bwai_messaging.bus import Bus
 from bwai_messaging.memory_bus import InMemoryBus
 from bwai_messaging.rabbit_bus import RabbitBus
 from bwai_messaging.schemas import SchemaRegistry
+from pydantic import SecretStr
+
+from bwai_cli import registry
+from bwai_cli.dispatch import PrefixDispatcher
+from bwai_cli.host import ServiceHost
+from bwai_cli.secrets import DevSecrets, load_or_create
+from bwai_cli.servers import QuietSignalServer, make_server, wait_started
 
 log = structlog.get_logger()
 
@@ -92,7 +93,9 @@ class Platform:
             settings = definition.settings_class(
                 **self._settings_for(name, _with_database(admin_url, database))
             )
-            host = ServiceHost(definition, settings, self.bus, config.clock, schemas)
+            host = ServiceHost(
+                definition, settings, self.bus, config.clock, schemas, extras=self._extras_for(name)
+            )
             app = await asyncio.create_task(host.start())
             self.hosts.append(host)
             prefixes = [*definition.public_prefixes, f"/v1/admin/{name}"]
@@ -125,9 +128,7 @@ class Platform:
 
     def _make_bus(self) -> Bus:
         if self.config.amqp_url:
-            return RabbitBus(
-                self.config.amqp_url, exchange=self.config.amqp_exchange, quorum=False
-            )
+            return RabbitBus(self.config.amqp_url, exchange=self.config.amqp_exchange, quorum=False)
         return InMemoryBus()
 
     async def _start_embedded_postgres(self) -> str:
@@ -173,6 +174,22 @@ class Platform:
         self._servers.append((server, task))
         await wait_started(server, task)
 
+    def _extras_for(self, service: str) -> dict[str, Any]:
+        """Point identity's mail at the local sink unless BWAI_SMTP_HOST names a real server."""
+        if service != "identity" or "BWAI_SMTP_HOST" in os.environ:
+            return {}
+        from bwai_identity.mail.sender import MAILER_EXTRA
+        from bwai_mail.smtp import SmtpSender, SmtpSettings
+
+        smtp = SmtpSettings(
+            host=self.config.host,
+            port=self.config.mail_smtp_port,
+            security="none",
+            password=SecretStr(""),
+            from_address="Build With AI <no-reply@localhost>",
+        )
+        return {MAILER_EXTRA: SmtpSender(smtp)}
+
     def _settings_for(self, service: str, database_url: str) -> dict[str, Any]:
         assert self.secrets is not None
         values: dict[str, Any] = {
@@ -193,7 +210,9 @@ class Platform:
             "public_base_url": self.api_url,
         }
         # A variable the operator set explicitly wins over the embedded default.
-        return {key: value for key, value in values.items() if f"BWAI_{key.upper()}" not in os.environ}
+        return {
+            key: value for key, value in values.items() if f"BWAI_{key.upper()}" not in os.environ
+        }
 
 
 def _with_database(dsn: str, name: str) -> str:

@@ -7,12 +7,11 @@ embedded platform (`bwai dev`, in-process bus), so both modes start services the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import httpx
 import structlog
-from fastapi import FastAPI
-
 from bwai_core.clock import Clock
 from bwai_core.db import apply_migrations, create_pool
 from bwai_core.settings import ServiceSettings
@@ -24,6 +23,7 @@ from bwai_messaging.schemas import SchemaRegistry
 from bwai_web.auth import JWKSCache, TokenVerifier, http_jwks_fetcher
 from bwai_web.http_client import create_http_client
 from bwai_web.service import ServiceContext, ServiceDefinition
+from fastapi import FastAPI
 
 from bwai_cli.admin import admin_router
 
@@ -43,6 +43,8 @@ class ServiceHost:
     app: FastAPI | None = None
     relay: OutboxRelay | None = None
     queues: list[str] = field(default_factory=list)
+    # Objects handed to the service before its own start-up code runs (see ServiceContext.extras).
+    extras: dict[str, Any] = field(default_factory=dict)
     _pool: asyncpg.Pool | None = None
     _http: httpx.AsyncClient | None = None
 
@@ -74,6 +76,7 @@ class ServiceHost:
             schemas=self.schemas,
             token_verifier=self._token_verifier(self._http),
             http=self._http,
+            extras=dict(self.extras),
         )
         if self.definition.on_start is not None:
             await self.definition.on_start(self.ctx)
@@ -84,7 +87,9 @@ class ServiceHost:
         await self.relay.start()
         for spec in self.definition.consumers(self.ctx):
             queue = settings.amqp_queue_prefix + spec.queue
-            consumer = EventConsumer(self.name, self._pool, self.schemas, spec.handlers, queue=queue)
+            consumer = EventConsumer(
+                self.name, self._pool, self.schemas, spec.handlers, queue=queue
+            )
             await self.bus.subscribe(queue, list(spec.handlers), consumer, prefetch=spec.prefetch)
             self.queues.append(queue)
         log.info("service.started", service=self.name, queues=self.queues)

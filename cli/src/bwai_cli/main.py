@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from bwai_core.logging import configure_logging
 
 from bwai_cli import clients as clients_cmd
-from bwai_cli import deadletters, demo
+from bwai_cli import deadletters, demo, operators
 from bwai_cli.events import events_app
-from bwai_core.logging import configure_logging
 
 app = typer.Typer(help="Build With AI platform command line.", no_args_is_help=True)
 clients_app = typer.Typer(help="API clients (server-to-server credentials).", no_args_is_help=True)
@@ -22,9 +22,14 @@ dlq_app = typer.Typer(help="Dead-lettered events: list, show, replay.", no_args_
 app.add_typer(clients_app, name="clients")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(events_app, name="events")
+users_app = typer.Typer(help="Platform user accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 DataDir = Annotated[
-    Path, typer.Option(envvar="BWAI_DATA_DIR", help="Folder for the embedded database and dev secrets.")
+    Path,
+    typer.Option(envvar="BWAI_DATA_DIR", help="Folder for the embedded database and dev secrets."),
 ]
 ApiUrl = Annotated[str, typer.Option(envvar="BWAI_API_URL", help="Base URL of the platform API.")]
 ClientId = Annotated[str | None, typer.Option(envvar="BWAI_CLIENT_ID", help="API client id.")]
@@ -52,21 +57,27 @@ def _run(coro: object) -> None:
 
 @app.command()
 def dev(
-    port: Annotated[int, typer.Option(envvar="BWAI_HTTP_PORT", help="Port of the public API.")] = 8000,
+    port: Annotated[
+        int, typer.Option(envvar="BWAI_HTTP_PORT", help="Port of the public API.")
+    ] = 8000,
     sandbox_port: Annotated[
         int, typer.Option(envvar="BWAI_SANDBOX_PORT", help="Port of the provider sandbox.")
     ] = 8090,
     data_dir: DataDir = Path(".data"),
-    host: Annotated[str, typer.Option(envvar="BWAI_HTTP_HOST", help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(envvar="BWAI_HTTP_HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
 ) -> None:
     """Run every service in one process on an embedded PostgreSQL and an in-process bus."""
     from bwai_cli.devserver import run_dev
 
-    _run(run_dev(host=host, port=port, sandbox_port=sandbox_port, data_dir=data_dir))
+    _run(run_dev(host=host, port=port, sandbox_port=sandbox_port, data_dir=data_dir.absolute()))
 
 
 @app.command()
-def run(service: Annotated[str, typer.Argument(help="identity, payments or webhooks-ingest")]) -> None:
+def run(
+    service: Annotated[str, typer.Argument(help="identity, payments or webhooks-ingest")],
+) -> None:
     """Run one service in its own process (BWAI_DATABASE_URL, BWAI_AMQP_URL, BWAI_HTTP_PORT)."""
     from bwai_cli.standalone import run_service
 
@@ -75,7 +86,9 @@ def run(service: Annotated[str, typer.Argument(help="identity, payments or webho
 
 @app.command()
 def sandbox(
-    port: Annotated[int, typer.Option(envvar="BWAI_SANDBOX_PORT", help="Port to listen on.")] = 8090,
+    port: Annotated[
+        int, typer.Option(envvar="BWAI_SANDBOX_PORT", help="Port to listen on.")
+    ] = 8090,
 ) -> None:
     """Run the provider sandbox alone (settings from BWAI_SANDBOX_* variables)."""
     from bwai_sandbox.app import run as run_sandbox
@@ -92,12 +105,14 @@ def clients_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     database_url: Annotated[
         str | None,
-        typer.Option(envvar="BWAI_IDENTITY_DATABASE_URL", help="Identity's database; default: embedded."),
+        typer.Option(
+            envvar="BWAI_IDENTITY_DATABASE_URL", help="Identity's database; default: embedded."
+        ),
     ] = None,
     data_dir: DataDir = Path(".data"),
 ) -> None:
     """Create an API client and print its id and secret (the secret is shown only once)."""
-    result = asyncio.run(clients_cmd.create(tenant, role, name, database_url, data_dir))
+    result = asyncio.run(clients_cmd.create(tenant, role, name, database_url, data_dir.absolute()))
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -106,6 +121,50 @@ def clients_create(
     typer.echo(f"tenant:        {result['tenant']} ({result['tenant_id']})")
     typer.echo(f"role:          {result['role']}")
     typer.echo("Keep the secret now: it cannot be shown again.")
+
+
+IdentityDatabase = Annotated[
+    str | None,
+    typer.Option(
+        envvar="BWAI_IDENTITY_DATABASE_URL", help="Identity's database; default: embedded."
+    ),
+]
+
+
+@users_app.command("create-operator")
+def users_create_operator(
+    email: Annotated[str, typer.Option(help="The operator's email address (counts as verified).")],
+    role: Annotated[str, typer.Option(help="operator or admin.")] = "admin",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="BWAI_OPERATOR_PASSWORD"
+        ),
+    ] = "",
+    database_url: IdentityDatabase = None,
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Create a platform staff account; its first login enrols TOTP."""
+    if role not in ("operator", "admin"):
+        raise typer.BadParameter("role must be operator or admin", param_hint="--role")
+    created = asyncio.run(
+        operators.create(email, password, role, database_url, data_dir.absolute())
+    )
+    typer.echo(f"Created {created['role']} {created['email']} ({created['user_id']}).")
+    typer.echo("Log in with POST /v1/auth/login; the first login asks you to enrol TOTP.")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    force: Annotated[bool, typer.Option(help="Take the next step without waiting.")] = False,
+    database_url: IdentityDatabase = None,
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Take the next step of a staged key rotation: publish, then activate, then retire."""
+    step = asyncio.run(operators.rotate(database_url, data_dir.absolute(), force))
+    typer.echo(f"{step['stage']}: key {step['kid']}")
+    if step["wait_s"]:
+        typer.echo(f"Run again in {step['wait_s']} s, once verifiers have refreshed their JWKS.")
 
 
 @dlq_app.command("list")
@@ -156,7 +215,7 @@ def demo_cmd(
 ) -> None:
     """Walk one payment through the running platform and print the order and its ledger."""
     code = asyncio.run(
-        demo.run(api_url, sandbox_url, provider, client_id, client_secret, data_dir)
+        demo.run(api_url, sandbox_url, provider, client_id, client_secret, data_dir.absolute())
     )
     raise typer.Exit(code)
 

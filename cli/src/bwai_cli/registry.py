@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bwai_identity.definition import SERVICE as IDENTITY
 from bwai_payments.definition import SERVICE as PAYMENTS
-from bwai_webhooks_ingest.definition import SERVICE as WEBHOOKS_INGEST
 from bwai_web.service import ServiceDefinition
+from bwai_webhooks_ingest.definition import SERVICE as WEBHOOKS_INGEST
 
 # Start order: identity first (it signs tokens), then the services that verify them.
 SERVICES: dict[str, ServiceDefinition] = {

@@ -35,7 +35,9 @@ def make_server(app: Any, host: str, port: int, *, access_log: bool = False) -> 
     return QuietSignalServer(config)
 
 
-async def wait_started(server: uvicorn.Server, task: asyncio.Task[None], timeout_s: float = 15) -> None:
+async def wait_started(
+    server: uvicorn.Server, task: asyncio.Task[None], timeout_s: float = 15
+) -> None:
     """Wait until `server` listens, or raise what stopped it."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not server.started:

@@ -7,15 +7,15 @@ import signal
 from typing import Any
 
 import structlog
+from bwai_core.clock import SystemClock
+from bwai_core.logging import configure_logging
+from bwai_messaging.rabbit_bus import RabbitBus
+from bwai_messaging.schemas import SchemaRegistry
 
 from bwai_cli import registry
 from bwai_cli.dispatch import PrefixDispatcher
 from bwai_cli.host import ServiceHost
 from bwai_cli.servers import make_server
-from bwai_core.clock import SystemClock
-from bwai_core.logging import configure_logging
-from bwai_messaging.rabbit_bus import RabbitBus
-from bwai_messaging.schemas import SchemaRegistry
 
 log = structlog.get_logger()
 
@@ -42,14 +42,18 @@ async def run_service(name: str) -> None:
         checks = await host.readiness()
         return {"ready": all(checks.values()), "services": {name: checks}}
 
-    server = make_server(PrefixDispatcher([("", app)], ready), settings.http_host, settings.http_port)
+    server = make_server(
+        PrefixDispatcher([("", app)], ready), settings.http_host, settings.http_port
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     serving = asyncio.create_task(server.serve())
     log.info("service.listening", service=name, host=settings.http_host, port=settings.http_port)
-    await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(
+        [serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
 
     server.should_exit = True
     await serving

@@ -1,7 +1,7 @@
 """A small in-process stand-in for Vault's KV version 2 HTTP API, for the Vault backend tests.
 
 It serves `GET /v1/<mount>/data/<path>[?version=N]` with the X-Vault-Token header checked, keeps
-every version of a secret, and answers 403 for a wrong token and 404 for a missing secret or
+every version of a secret, and returns 403 for a wrong token and 404 for a missing secret or
 version, with Vault's `{"errors": [...]}` bodies.
 """
 
@@ -76,7 +76,8 @@ async def serve_fake_vault(vault: FakeVault) -> AsyncIterator[str]:
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(10):
-            while not server.started:
+            # uvicorn exposes only a `started` flag, no event to wait on.
+            while not server.started:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -77,7 +77,7 @@ async def test_file_replaced_by_rename_reread(tmp_path: Path) -> None:
 
     staged = tmp_path / "staged"
     staged.write_text("other-value")
-    # Same size and modification time as the old file: only the inode tells them apart.
+    # Same size and modification time as the old file: only the inode differs.
     os.utime(staged, ns=(mtime_ns, mtime_ns))
     os.replace(staged, path)
     second = await store.get("api_key")

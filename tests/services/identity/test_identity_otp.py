@@ -65,8 +65,10 @@ def test_matching_step_rejects_used_and_older_steps() -> None:
 
 
 def test_provisioning_uri_names_issuer_and_account() -> None:
-    uri = otp.provisioning_uri("JBSWY3DPEHPK3PXP", account="ada@example.com", issuer="Build With AI")
+    uri = otp.provisioning_uri(
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", account="ada@example.com", issuer="Build With AI"
+    )
 
     assert uri.startswith("otpauth://totp/Build%20With%20AI:ada%40example.com?")
-    assert "secret=JBSWY3DPEHPK3PXP" in uri
+    assert "secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" in uri
     assert "issuer=Build%20With%20AI" in uri

@@ -1,1 +1,1 @@
-"""Shared foundation: settings, logging, clock, ids, JSON, errors, PostgreSQL pool and migrations."""
+"""Shared foundation: settings, logging, clock, ids, JSON, errors, PostgreSQL access."""

@@ -7,6 +7,7 @@ PostgreSQL advisory lock so that several replicas starting at once apply each fi
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -148,9 +149,8 @@ async def ensure_database(admin_dsn: str, name: str) -> None:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            try:
+            # Another process may create it between our check and our create.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await conn.execute(f'CREATE DATABASE "{name}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another process created it between our check and our create
     finally:
         await conn.close()

@@ -12,8 +12,10 @@ retry with the same key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -101,6 +103,9 @@ WHERE k.expires_at <= EXCLUDED.created_at
 RETURNING 1
 """
 
+_CLAIM_PARAMETERS = 6
+_PARAMETER = re.compile(r"\$(\d+)")
+
 # A separate statement, so that it reads the row committed by the concurrent winner.
 _READ_SQL = """
 SELECT request_hash, state, response_status, response_body, response_headers
@@ -139,6 +144,55 @@ async def claim(
         if row is not None:
             return _existing_claim(row, fingerprint, scope=scope, key=key)
     raise IdempotencyRequestInFlight("idempotency key is being claimed and released; retry")
+
+
+async def claim_and_read(
+    conn: asyncpg.Pool | asyncpg.Connection,
+    *,
+    scope: str,
+    key: str,
+    fingerprint: bytes,
+    clock: Clock,
+    read_sql: str,
+    read_args: Sequence[Any],
+    ttl_hours: int = 24,
+    lock_seconds: int = 60,
+) -> tuple[Claim, asyncpg.Record | None]:
+    """Claim like `claim` and, in the same statement, run the query `read_sql`.
+
+    Saves the round trip of a request that reads before its work. `read_sql` is one SELECT
+    with its own parameters $1, $2, ... (`read_args`; no `$` elsewhere in its text). Returns
+    the claim and, when the claim is won, the first row read (None when it read none); a
+    replay comes with None. Raises as `claim` does.
+    """
+    now = clock.now()
+    locked_until = now + timedelta(seconds=lock_seconds)
+    expires_at = now + timedelta(hours=ttl_hours)
+    statement = _claim_and_read_sql(read_sql)
+    for _ in range(_CLAIM_ATTEMPTS):
+        row = await conn.fetchrow(
+            statement, scope, key, fingerprint, locked_until, now, expires_at, *read_args
+        )
+        assert row is not None  # the outer SELECT always returns one row
+        if row["claim_won"]:
+            return Claim(replay=None), row if row["read_found"] else None
+        existing = await conn.fetchrow(_READ_SQL, scope, key)
+        if existing is not None:
+            return _existing_claim(existing, fingerprint, scope=scope, key=key), None
+    raise IdempotencyRequestInFlight("idempotency key is being claimed and released; retry")
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_and_read_sql(read_sql: str) -> str:
+    # One text per read, so asyncpg prepares it once per connection. The read sees the
+    # snapshot the claim ran in, which is what a separate statement just before would see.
+    read_sql = _PARAMETER.sub(lambda match: f"${int(match.group(1)) + _CLAIM_PARAMETERS}", read_sql)
+    return f"""
+WITH claimed AS ({_CLAIM_SQL})
+SELECT EXISTS (SELECT 1 FROM claimed) AS claim_won, r.*
+FROM (SELECT 1) AS one
+LEFT JOIN (SELECT true AS read_found, q.* FROM ({read_sql}) AS q) AS r ON true
+"""
 
 
 async def complete(

@@ -20,10 +20,24 @@ HTTP_REQUEST_DURATION = Histogram(
 )
 
 
+# Labelled children by label values. Looking a child up through `labels()` takes a lock and
+# builds its key on every call; the label sets are few (routes are templates), so keep them.
+_counters: dict[tuple[str, str, str, int], Counter] = {}
+_durations: dict[tuple[str, str, str], Histogram] = {}
+
+
 def observe_request(service: str, method: str, route: str, status: int, duration_s: float) -> None:
     """Count one completed request and record its duration."""
-    HTTP_REQUESTS.labels(service, method, route, str(status)).inc()
-    HTTP_REQUEST_DURATION.labels(service, method, route).observe(duration_s)
+    counter = _counters.get((service, method, route, status))
+    if counter is None:
+        counter = HTTP_REQUESTS.labels(service, method, route, str(status))
+        _counters[(service, method, route, status)] = counter
+    counter.inc()
+    duration = _durations.get((service, method, route))
+    if duration is None:
+        duration = HTTP_REQUEST_DURATION.labels(service, method, route)
+        _durations[(service, method, route)] = duration
+    duration.observe(duration_s)
 
 
 async def metrics_endpoint(request: Request) -> Response:

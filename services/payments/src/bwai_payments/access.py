@@ -11,6 +11,8 @@ from fastapi import Depends
 from bwai_payments.errors import TenantNotAllowed, TenantRequired
 
 Caller = Annotated[Principal, Depends(require_roles("tenant", "operator"))]
+# Reads: viewers read their tenant's rows but cannot mutate them.
+Reader = Annotated[Principal, Depends(require_roles("viewer", "tenant", "operator"))]
 
 
 def visible_tenant(principal: Principal) -> str | None:

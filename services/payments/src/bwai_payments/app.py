@@ -9,10 +9,15 @@ from fastapi import FastAPI
 from bwai_payments.ledger.api import router as ledger_router
 from bwai_payments.orders.api import router as orders_router
 from bwai_payments.payments.api import router as payments_router
+from bwai_payments.reconciliation.api import BODY_LIMITS as RECONCILIATION_BODY_LIMITS
+from bwai_payments.reconciliation.api import router as reconciliation_router
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
     # The ledger and payment routers come first: their /v1/orders/{id}/... paths are longer.
     return create_service_app(
-        ctx, title="payments", routers=[ledger_router, payments_router, orders_router]
+        ctx,
+        title="payments",
+        routers=[ledger_router, payments_router, orders_router, reconciliation_router],
+        body_limits=RECONCILIATION_BODY_LIMITS,
     )

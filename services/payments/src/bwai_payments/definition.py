@@ -16,6 +16,8 @@ from bwai_payments.provider_events.consumers import (
     provider_event_handler,
 )
 from bwai_payments.providers import build_adapters
+from bwai_payments.reconciliation.consumers import with_provider_state
+from bwai_payments.reconciliation.scheduler import start_scheduler, stop_scheduler
 from bwai_payments.settings import PaymentsSettings
 
 PAYMENTS_MIGRATIONS = MigrationSource("payments", "bwai_payments")
@@ -27,7 +29,10 @@ KEY_WATCHER_KEY = "payments.key_watcher"
 def consumers(ctx: ServiceContext) -> Sequence[ConsumerSpec]:
     return [
         ConsumerSpec(
-            queue="payments", handlers={PROVIDER_EVENT_RECEIVED: provider_event_handler(ctx)}
+            queue="payments",
+            handlers={
+                PROVIDER_EVENT_RECEIVED: with_provider_state(provider_event_handler(ctx), ctx.clock)
+            },
         )
     ]
 
@@ -53,9 +58,11 @@ async def on_start(ctx: ServiceContext) -> None:
     )
     await watcher.start()
     ctx.extras[KEY_WATCHER_KEY] = watcher
+    await start_scheduler(ctx)
 
 
 async def on_stop(ctx: ServiceContext) -> None:
+    await stop_scheduler(ctx)
     watcher = ctx.extras.pop(KEY_WATCHER_KEY, None)
     if isinstance(watcher, SecretWatcher):
         await watcher.stop()
@@ -67,7 +74,7 @@ SERVICE = ServiceDefinition(
     migrations=[IDEMPOTENCY_MIGRATIONS, PAYMENTS_MIGRATIONS],
     create_app=create_app,
     consumers=consumers,
-    public_prefixes=("/v1/orders", "/v1/payments"),
+    public_prefixes=("/v1/orders", "/v1/payments", "/v1/reconciliation"),
     on_start=on_start,
     on_stop=on_stop,
 )

@@ -5,16 +5,15 @@ see the claim at once. The work then commits its effect, its outbox rows and the
 in one transaction (`Completion.complete`). On any failure the key is released so that the
 client can retry with the same key.
 
-`run_once_prepared` also runs a read (`prepare`) on the connection that made the claim, before
-giving it back: every connection returned to the pool costs a reset round trip, so a request
-that reads before its work saves one that way.
+`run_once_after_read` also reads what the work needs in the claim's own statement: each
+statement is a round trip to PostgreSQL, the largest cost of a short request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 from bwai_core import jsonutil
@@ -22,9 +21,6 @@ from bwai_core.clock import Clock
 from bwai_core.errors import InvalidRequest
 from bwai_web import idempotency
 from starlette.responses import Response
-
-
-Prepared = TypeVar("Prepared")
 
 
 class IdempotencyKeyMissing(InvalidRequest):
@@ -78,34 +74,35 @@ async def run_once(
         raise
 
 
-async def run_once_prepared(
+async def run_once_after_read(
     pool: asyncpg.Pool,
     clock: Clock,
     *,
     scope: str,
     key: str,
     fingerprint: bytes,
-    prepare: Callable[[asyncpg.Connection], Awaitable[Prepared]],
-    work: Callable[[Prepared, Completion], Awaitable[Response]],
+    read_sql: str,
+    read_args: Sequence[Any],
+    work: Callable[[asyncpg.Record | None, Completion], Awaitable[Response]],
 ) -> Response:
-    """Claim `key` and run `prepare` on one connection, then `work` with what it returned.
+    """Claim `key` and run the query `read_sql` in one statement, then `work` with its row.
 
-    A replay skips both. A failure of either releases the key, as in `run_once`. The
-    connection goes back to the pool before `work` starts, so a request never holds two.
+    The row is None when the query found none. A replay skips the work; a failure of the work
+    releases the key, as in `run_once`.
     """
-    async with pool.acquire() as conn:
-        claim = await idempotency.claim(
-            conn, scope=scope, key=key, fingerprint=fingerprint, clock=clock
-        )
-        if claim.replay is not None:
-            return claim.replay.to_response()
-        try:
-            prepared = await prepare(conn)
-        except Exception:
-            await idempotency.release(conn, scope=scope, key=key)
-            raise
+    claim, row = await idempotency.claim_and_read(
+        pool,
+        scope=scope,
+        key=key,
+        fingerprint=fingerprint,
+        clock=clock,
+        read_sql=read_sql,
+        read_args=read_args,
+    )
+    if claim.replay is not None:
+        return claim.replay.to_response()
     try:
-        return await work(prepared, Completion(scope, key))
+        return await work(row, Completion(scope, key))
     except Exception:
         await idempotency.release(pool, scope=scope, key=key)
         raise

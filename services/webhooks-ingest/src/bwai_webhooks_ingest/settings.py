@@ -4,7 +4,7 @@ The secrets are read through the secret store that BWAI_SECRETS_BACKEND selects;
 below are the env backend's values. A secret left unset means "accept nothing from that
 provider": deliveries are kept as rejected and get a 503 response. A `_PREVIOUS` secret is
 accepted until it is removed; a value replaced in the store is accepted for
-`webhook_secret_grace_seconds` after the service sees the change.
+`webhook_secret_grace_seconds` after the service reads the changed value.
 """
 
 from __future__ import annotations

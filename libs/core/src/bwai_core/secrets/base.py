@@ -1,4 +1,4 @@
-"""The secret store interface: one async `get` per secret name, whatever holds the values."""
+"""The secret store interface: one async `get` per secret name, whatever backend stores it."""
 
 from __future__ import annotations
 

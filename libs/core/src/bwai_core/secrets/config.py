@@ -1,4 +1,4 @@
-"""Which secret store a service uses, chosen by BWAI_SECRETS_* and BWAI_VAULT_* variables."""
+"""Selection of a service's secret store by the BWAI_SECRETS_* and BWAI_VAULT_* variables."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def secret_store_from_settings(
 ) -> SecretStore:
     """Build the store that `settings.secrets_backend` names.
 
-    `configured` holds secret values handed to the settings object directly (by the embedded
+    `configured` contains secret values handed to the settings object directly (by the embedded
     launcher or a test) under their secret names; the env backend reads them before the process
     environment. The file and Vault backends ignore them. `client` is used for Vault requests
     instead of a client of the store's own.

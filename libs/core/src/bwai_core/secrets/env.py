@@ -12,8 +12,8 @@ from bwai_core.secrets.errors import SecretNotFound
 class EnvSecretStore:
     """Read secrets from a mapping of environment variables, os.environ by default.
 
-    A process cannot see changes to its own environment made from outside, so rotating an
-    environment secret needs a restart; use the file or Vault backend to rotate without one.
+    A process cannot see changes made to its environment from outside, so rotating an
+    environment secret needs a restart. The file and Vault backends rotate without one.
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None, *, prefix: str = "BWAI_") -> None:

@@ -1,4 +1,4 @@
-"""Secrets a service holds instead of strings: refreshed from the store, rotation tracked.
+"""Secret holders that services keep instead of strings: refreshed from the store, rotation tracked.
 
 A service keeps one holder per secret for its whole life and asks it for the value each time it
 needs one. The holder calls the store at most once per `ttl_s`, so a changed value is in use
@@ -69,7 +69,7 @@ class CachedSecret:
         return (await self.get()).value
 
     def invalidate(self) -> None:
-        """Make the next `get` ask the store, whatever the TTL says."""
+        """Make the next `get` read the store, even within the TTL."""
         self._expires_at = 0.0
 
     async def _refresh(self) -> None:
@@ -90,7 +90,7 @@ class CachedSecret:
 
 
 SecretSlot = Literal["current", "previous"]
-# Where a previous value came from: remembered at a rotation, or the explicit <name>_previous.
+# Origin of a previous value: remembered at a rotation, or the explicit <name>_previous.
 PreviousSource = Literal["rotation", "explicit"]
 
 
@@ -114,7 +114,7 @@ class RotatingSecret:
 
     When the current value changes, the value it replaced stays accepted for `grace` from the
     moment the change was seen. That memory is per process: a replica that starts after the
-    rotation only knows the explicit `<name>_previous` secret, which is accepted for as long as
+    rotation only has the explicit `<name>_previous` secret, which is accepted for as long as
     it is set.
     """
 

@@ -142,7 +142,7 @@ def _raise_for_status(name: str, path: str, response: httpx.Response) -> None:
     if status == 200:
         return
     if status == 404:
-        # Vault also answers 404 for a deleted or destroyed current version.
+        # Vault also returns 404 for a deleted or destroyed current version.
         raise SecretNotFound(name, f"secret {name!r} is not set: Vault has no secret at {path}")
     if status in (401, 403):
         raise SecretAccessDenied(

@@ -56,7 +56,7 @@ async def ensure_active_key(pool: asyncpg.Pool, clock: Clock) -> str:
     return (await active_signing_key(pool)).kid
 
 
-async def active_signing_key(pool: asyncpg.Pool) -> SigningKey:
+async def active_signing_key(pool: asyncpg.Pool | asyncpg.Connection) -> SigningKey:
     """Return the key that signs new tokens; raise SigningKeyMissing when none is active."""
     row = await repository.get_active_key(pool)
     if row is None:

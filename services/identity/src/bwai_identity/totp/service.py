@@ -6,6 +6,7 @@ import secrets
 from typing import NamedTuple
 from uuid import UUID
 
+import asyncpg
 import segno
 import structlog
 from bwai_core.db import transaction
@@ -19,7 +20,8 @@ from bwai_identity.totp import otp, repository
 log = structlog.get_logger()
 
 RECOVERY_CODE_COUNT = 10
-# 10 base32 characters, 50 random bits each, enough against throttled online guessing.
+# 10 characters from a 32-letter alphabet: 50 random bits per code, enough against throttled
+# online guessing.
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _RECOVERY_LENGTH = 10
 
@@ -94,12 +96,12 @@ async def verify_second_factor(deps: Deps, user_id: UUID, code: str) -> str:
     return method
 
 
-async def _accept(deps: Deps, user_id: UUID, credential: object, code: str) -> str | None:
+async def _accept(deps: Deps, user_id: UUID, credential: asyncpg.Record, code: str) -> str | None:
     now = deps.clock.now()
     code = code.strip()
     if code.isdigit():
-        last = credential["last_used_step"]  # type: ignore[index]
-        step = otp.matching_step(credential["secret"], code, now, after_step=last)  # type: ignore[index]
+        last = credential["last_used_step"]
+        step = otp.matching_step(credential["secret"], code, now, after_step=last)
         if step is not None and await repository.use_step(
             deps.pool, user_id, step, confirm_at=None
         ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from uuid import UUID
 
+import asyncpg
 import structlog
 from bwai_core.db import transaction
 from bwai_core.ids import new_id
@@ -100,15 +101,15 @@ async def verify_email(deps: Deps, token: str) -> UUID:
     return user_id
 
 
-async def mark_verified(deps: Deps, conn: object, user_id: UUID) -> None:
+async def mark_verified(deps: Deps, conn: asyncpg.Connection, user_id: UUID) -> None:
     """Mark the user's address verified and emit the event, unless it already was."""
     now = deps.clock.now()
-    email = await repository.mark_verified(conn, user_id, now=now)  # type: ignore[arg-type]
+    email = await repository.mark_verified(conn, user_id, now=now)
     if email is None:
         return
     data = {"user_id": str(user_id), "email": email, "verified_at": iso(now)}
     await publish(
-        conn,  # type: ignore[arg-type]
+        conn,
         "identity.user.email_verified",
         data,
         subject=user_id,
@@ -192,7 +193,12 @@ async def change_password(deps: Deps, user_id: UUID, new_password: str) -> None:
 
 
 async def publish_registered(
-    deps: Deps, conn: object, user_id: UUID, email: str, tenant_id: UUID | None, role: str
+    deps: Deps,
+    conn: asyncpg.Connection,
+    user_id: UUID,
+    email: str,
+    tenant_id: UUID | None,
+    role: str,
 ) -> None:
     data = {
         "user_id": str(user_id),
@@ -202,7 +208,7 @@ async def publish_registered(
         "registered_at": iso(deps.clock.now()),
     }
     await publish(
-        conn,  # type: ignore[arg-type]
+        conn,
         "identity.user.registered",
         data,
         subject=user_id,
@@ -213,16 +219,16 @@ async def publish_registered(
 
 
 async def _change_password(
-    deps: Deps, conn: object, user_id: UUID, email: str, new_password: str
+    deps: Deps, conn: asyncpg.Connection, user_id: UUID, email: str, new_password: str
 ) -> None:
     check_password_policy(new_password, min_length=deps.settings.password_min_length, email=email)
     now = deps.clock.now()
-    await repository.set_password(conn, user_id, await hash_password(new_password), now=now)  # type: ignore[arg-type]
+    await repository.set_password(conn, user_id, await hash_password(new_password), now=now)
     # A changed password ends outstanding reset links and every session signed in before.
-    await email_tokens.revoke_all(conn, user_id, PASSWORD_RESET, now=now)  # type: ignore[arg-type]
+    await email_tokens.revoke_all(conn, user_id, PASSWORD_RESET, now=now)
     await sessions_repository.revoke_user_sessions(
         conn, user_id, now=now, reason="password_changed"
-    )  # type: ignore[arg-type]
+    )
 
 
 async def _send_verification(deps: Deps, email: str, token: str) -> bool:

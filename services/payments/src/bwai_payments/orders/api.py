@@ -11,7 +11,7 @@ from bwai_web.service import ServiceContext
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from bwai_payments.access import Caller, acting_tenant, visible_tenant
+from bwai_payments.access import Caller, Reader, acting_tenant, visible_tenant
 from bwai_payments.idempotent import require_key, run_once
 from bwai_payments.orders import service
 from bwai_payments.orders.models import CreateOrderRequest, OrderOut, OrderPage, OrderStatus
@@ -43,14 +43,14 @@ async def create_order(
 
 
 @router.get("/{order_id}", response_model=OrderOut)
-async def get_order(request: Request, order_id: UUID, caller: Caller) -> OrderOut:
+async def get_order(request: Request, order_id: UUID, caller: Reader) -> OrderOut:
     return await service.get_order(_ctx(request), order_id, visible_tenant(caller))
 
 
 @router.get("", response_model=OrderPage)
 async def list_orders(
     request: Request,
-    caller: Caller,
+    caller: Reader,
     status: OrderStatus | None = None,
     created_from: datetime | None = None,
     created_to: Annotated[datetime | None, Query(description="exclusive upper bound")] = None,

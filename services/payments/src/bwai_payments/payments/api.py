@@ -10,9 +10,9 @@ from bwai_web.service import ServiceContext
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from bwai_payments.access import Caller, visible_tenant
+from bwai_payments.access import Caller, Reader, visible_tenant
 from bwai_payments.errors import OrderNotFound
-from bwai_payments.idempotent import require_key, run_once_prepared
+from bwai_payments.idempotent import require_key, run_once_after_read
 from bwai_payments.payments import repository, service
 from bwai_payments.payments.models import InitiatePaymentRequest, PaymentOut
 
@@ -38,21 +38,22 @@ async def initiate_payment(
     idempotency_key = require_key(key)
     tenant_id = await _order_tenant(ctx, caller, order_id)
     raw = await request.body()
-    return await run_once_prepared(
+    return await run_once_after_read(
         ctx.pool,
         ctx.clock,
         scope=tenant_id,
         key=idempotency_key,
         fingerprint=fingerprint("POST", request.url.path, raw),
-        prepare=lambda conn: service.prepare_payment(ctx, conn, order_id, tenant_id, body),
-        work=lambda prepared, completion: service.initiate_payment(
-            ctx, prepared, body, completion
+        read_sql=repository.PAYABLE_ORDER_SQL,
+        read_args=(order_id, tenant_id),
+        work=lambda order, completion: service.initiate_payment(
+            ctx, order_id, order, body, completion
         ),
     )
 
 
 @router.get("/v1/payments/{payment_id}", response_model=PaymentOut)
-async def get_payment(request: Request, payment_id: UUID, caller: Caller) -> PaymentOut:
+async def get_payment(request: Request, payment_id: UUID, caller: Reader) -> PaymentOut:
     return await service.get_payment(_ctx(request), payment_id, visible_tenant(caller))
 
 

@@ -20,22 +20,22 @@ async def order_tenant(pool: asyncpg.Pool, order_id: UUID) -> str | None:
     return tenant
 
 
+# The order and whether it already has an active payment, in one statement.
+PAYABLE_ORDER_SQL = """
+SELECT o.id, o.tenant_id, o.amount, o.currency, o.description, o.success_url,
+       o.cancel_url, o.status,
+       EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.is_active)
+           AS has_active_payment
+FROM orders o
+WHERE o.id = $1 AND o.tenant_id = $2
+"""
+
+
 async def payable_order(
     conn: asyncpg.Pool | asyncpg.Connection, order_id: UUID, tenant_id: str
 ) -> asyncpg.Record | None:
     """Read the order and whether it already has an active payment, in one statement."""
-    row: asyncpg.Record | None = await conn.fetchrow(
-        """
-        SELECT o.id, o.tenant_id, o.amount, o.currency, o.description, o.success_url,
-               o.cancel_url, o.status,
-               EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.is_active)
-                   AS has_active_payment
-        FROM orders o
-        WHERE o.id = $1 AND o.tenant_id = $2
-        """,
-        order_id,
-        tenant_id,
-    )
+    row: asyncpg.Record | None = await conn.fetchrow(PAYABLE_ORDER_SQL, order_id, tenant_id)
     return row
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
@@ -38,49 +37,31 @@ def adapters(ctx: ServiceContext) -> dict[str, ProviderAdapter]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedPayment:
-    """The adapter and the payable order a new payment is for, read before the provider call."""
-
-    adapter: ProviderAdapter
-    order: asyncpg.Record
-
-
-async def prepare_payment(
-    ctx: ServiceContext,
-    conn: asyncpg.Connection,
-    order_id: UUID,
-    tenant_id: str,
-    request: InitiatePaymentRequest,
-) -> PreparedPayment:
-    """Pick the provider's adapter and read the order; raise unless it can take a payment."""
-    adapter = adapter_for(adapters(ctx), request.provider)
-    order = await repository.payable_order(conn, order_id, tenant_id)
-    _check_payable(order, order_id)
-    assert order is not None
-    return PreparedPayment(adapter, order)
-
-
 async def initiate_payment(
     ctx: ServiceContext,
-    prepared: PreparedPayment,
+    order_id: UUID,
+    order: asyncpg.Record | None,
     request: InitiatePaymentRequest,
     completion: Completion,
 ) -> Response:
     """Create a provider checkout for the order and record it as a payment.
 
-    The provider call happens outside any transaction; the payment row, its
+    `order` is the row of `repository.PAYABLE_ORDER_SQL`, read with the idempotency claim. The
+    provider call happens outside any transaction; the payment row, its
     payments.payment.initiated event and the stored response then commit together.
     """
-    order = prepared.order
+    adapter = adapter_for(adapters(ctx), request.provider)
+    _check_payable(order, order_id)
+    assert order is not None
+
     payment_id = new_id()
-    checkout = await prepared.adapter.create_checkout(
+    checkout = await adapter.create_checkout(
         _checkout_order(order), payment_id, request.pay_currency
     )
     log.info(
         "payment.checkout.created",
         payment_id=str(payment_id),
-        order_id=str(order["id"]),
+        order_id=str(order_id),
         provider=checkout.provider,
         provider_checkout_id=checkout.checkout_id,
     )

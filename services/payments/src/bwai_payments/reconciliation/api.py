@@ -108,7 +108,11 @@ async def get_run(
     pool = _ctx(request).pool
     run = await _run(pool, run_id)
     rows = await repository.records_page(
-        pool, run_id, outcome=outcome, mismatches_only=mismatches_only, after_id=after,
+        pool,
+        run_id,
+        outcome=outcome,
+        mismatches_only=mismatches_only,
+        after_id=after,
         limit=limit,
     )
     next_cursor = rows[-1]["id"] if len(rows) == limit else None
@@ -139,7 +143,11 @@ async def run_report_html(request: Request, run_id: UUID, _: Operator) -> HTMLRe
     pool = _ctx(request).pool
     run = await _run(pool, run_id)
     mismatches = await repository.records_page(
-        pool, run_id, outcome=None, mismatches_only=True, after_id=0,
+        pool,
+        run_id,
+        outcome=None,
+        mismatches_only=True,
+        after_id=0,
         limit=HTML_MISMATCH_LIMIT + 1,
     )
     return HTMLResponse(report.html_page(run, mismatches, HTML_MISMATCH_LIMIT))
@@ -169,8 +177,13 @@ async def import_csv(request: Request, operator: Operator) -> ImportResult:
     for (provider, day), records in sorted(groups.items()):
         action = _action(request, operator, "reconciliation.import.uploaded", "reconciliation_run")
         run = await service.start_run(
-            deps, provider, day, source="csv", trigger="import",
-            requested_by=operator.subject, action=action,
+            deps,
+            provider,
+            day,
+            source="csv",
+            trigger="import",
+            requested_by=operator.subject,
+            action=action,
         )
         runs.append(RunOut.from_row(await service.finish_run(deps, run, records)))
     return ImportResult(runs=runs)
@@ -235,4 +248,3 @@ def _json(run: RunOut, status: int, location: str | None = None) -> Response:
 def _ctx(request: Request) -> ServiceContext:
     ctx: ServiceContext = request.app.state.ctx
     return ctx
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -59,7 +60,7 @@ def parse_csv(text: str) -> list[ProviderRecord]:
     return records
 
 
-def _check_header(fieldnames: list[str] | None) -> None:
+def _check_header(fieldnames: Sequence[str] | None) -> None:
     if fieldnames is None:
         raise _invalid(1, None, "the file is empty; the first line must be the header")
     names = [name.strip() for name in fieldnames]

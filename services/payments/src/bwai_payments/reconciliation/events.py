@@ -37,7 +37,9 @@ def reconciliation_completed(run: asyncpg.Record, clock: Clock) -> Event:
         "started_at": iso(run["started_at"]),
         "completed_at": iso(run["completed_at"]),
     }
-    return new_event(RECONCILIATION_COMPLETED, data, source=SOURCE, clock=clock, subject=data["run_id"])
+    return new_event(
+        RECONCILIATION_COMPLETED, data, source=SOURCE, clock=clock, subject=data["run_id"]
+    )
 
 
 def alert_raised(

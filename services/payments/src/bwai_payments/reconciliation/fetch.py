@@ -90,8 +90,14 @@ async def fetch_nowpayments(
     collector = _Collector(window)
     page, pages = 0, 1
     while page < pages:
-        body = await _get(client, "nowpayments", f"{base}/payment/", headers, {
-            **params, "page": str(page)}, access.timeout_s)
+        body = await _get(
+            client,
+            "nowpayments",
+            f"{base}/payment/",
+            headers,
+            {**params, "page": str(page)},
+            access.timeout_s,
+        )
         data = body.get("data")
         if not isinstance(data, list):
             raise ProviderResponseInvalid("NOWPayments payment list has no `data` list")

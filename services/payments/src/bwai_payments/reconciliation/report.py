@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 
@@ -68,7 +69,7 @@ def _cell(column: str, value: object) -> str:
         return format_crypto(value) or ""  # type: ignore[arg-type]
     if column == "differences":
         return " ".join(value)  # type: ignore[arg-type]
-    if hasattr(value, "isoformat"):
+    if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     return str(value)
 
@@ -84,8 +85,7 @@ def html_page(run: RunOut, mismatches: list[asyncpg.Record], limit: int) -> str:
     """Render the run's counts and its mismatches (at most `limit` rows) as one HTML page."""
     title = f"Reconciliation {run.provider} {run.day} v{run.version}"
     counts = "".join(
-        f"<tr><th>{escape(outcome)}</th><td>{run.counts[outcome]}</td></tr>"
-        for outcome in OUTCOMES
+        f"<tr><th>{escape(outcome)}</th><td>{run.counts[outcome]}</td></tr>" for outcome in OUTCOMES
     )
     shown = mismatches[:limit]
     rows = "".join(_html_row(record) for record in shown)

@@ -44,7 +44,7 @@ async def insert_run(
     now: datetime,
 ) -> asyncpg.Record:
     """Insert the next version of the day's run; the caller holds the day's lock."""
-    row: asyncpg.Record = await conn.fetchrow(
+    row: asyncpg.Record | None = await conn.fetchrow(
         """
         INSERT INTO reconciliation_runs (id, provider, day, version, source, trigger,
                                          requested_by, started_at)
@@ -60,6 +60,7 @@ async def insert_run(
         requested_by,
         now,
     )
+    assert row is not None
     return row
 
 
@@ -96,14 +97,14 @@ async def complete_run(
 ) -> asyncpg.Record:
     total = sum(counts.get(outcome, 0) for outcome in OUTCOMES)
     mismatched = total - counts.get("matched", 0)
-    row: asyncpg.Record = await conn.fetchrow(
+    row: asyncpg.Record | None = await conn.fetchrow(
         """
         UPDATE reconciliation_runs SET
-            status = 'completed', progress = $2, total = $2, provider_records = $3,
+            status = 'completed', progress = $2::bigint, total = $2::bigint, provider_records = $3,
             foreign_records = $4, matched = $5, missing_internally = $6,
             missing_at_provider = $7, amount_mismatch = $8, currency_mismatch = $9,
             status_mismatch = $10,
-            mismatch_rate = CASE WHEN $2 = 0 THEN 0 ELSE $11::numeric / $2 END,
+            mismatch_rate = CASE WHEN $2::bigint = 0 THEN 0 ELSE $11::numeric / $2::bigint END,
             completed_at = $12
         WHERE id = $1
         RETURNING *
@@ -116,6 +117,7 @@ async def complete_run(
         mismatched,
         now,
     )
+    assert row is not None
     return row
 
 
@@ -206,7 +208,7 @@ async def lock_record(conn: asyncpg.Connection, record_id: int) -> asyncpg.Recor
 async def resolve_record(
     conn: asyncpg.Connection, record_id: int, *, note: str, actor: str, now: datetime
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
+    row: asyncpg.Record | None = await conn.fetchrow(
         f"""
         UPDATE reconciliation_records
         SET resolved_at = $2, resolved_by = $3, resolution_note = $4
@@ -218,13 +220,14 @@ async def resolve_record(
         actor,
         note,
     )
+    assert row is not None
     return row
 
 
 async def window_totals(
     conn: asyncpg.Connection, start: datetime, end: datetime
 ) -> tuple[int, int, list[UUID]]:
-    """Sum the current runs (latest completed version per provider and day) overlapping [start, end).
+    """Sum the current runs (latest completed version of each day) overlapping [start, end).
 
     Returns (compared records, mismatched records, run ids).
     """

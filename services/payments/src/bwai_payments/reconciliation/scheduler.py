@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import os
 import socket
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import structlog
+from bwai_web.service import ServiceContext
 
 from bwai_payments.reconciliation import repository, service
 from bwai_payments.reconciliation.models import PROVIDERS
@@ -23,10 +24,9 @@ log = structlog.get_logger()
 SCHEDULER_KEY = "payments.reconciliation_scheduler"
 
 
-def due_day(now: datetime, at: object) -> date | None:
+def due_day(now: datetime, at: time) -> date | None:
     """Return the day to reconcile at `now`: yesterday once today's run time has passed."""
-    assert hasattr(at, "hour")
-    run_at = datetime.combine(now.date(), at, tzinfo=now.tzinfo)  # type: ignore[arg-type]
+    run_at = datetime.combine(now.date(), at, tzinfo=now.tzinfo)
     if now < run_at:
         return None
     return now.date() - timedelta(days=1)
@@ -62,10 +62,12 @@ async def run_due_days(deps: service.ReconciliationDeps, replica: str) -> list[s
 def configured_providers(deps: service.ReconciliationDeps) -> list[str]:
     """Return the providers whose credentials are set; the others cannot be listed."""
     payments = deps.payments_settings
-    found = []
+    found: list[str] = []
     for provider in PROVIDERS:
-        if provider == "nowpayments" and payments.nowpayments_api_key and (
-            deps.settings.nowpayments_email and deps.settings.nowpayments_password
+        if (
+            provider == "nowpayments"
+            and payments.nowpayments_api_key
+            and (deps.settings.nowpayments_email and deps.settings.nowpayments_password)
         ):
             found.append(provider)
         if provider == "coinbase_commerce" and payments.coinbase_commerce_api_key:
@@ -99,6 +101,23 @@ class Scheduler:
         while True:
             try:
                 await run_due_days(self._deps, self._replica)
-            except Exception as exc:  # noqa: BLE001 - the loop must survive a database outage
+            except Exception as exc:  # the loop must survive a database outage
                 log.error("reconciliation.scheduler.tick_failed", exc_info=exc)
             await asyncio.sleep(self._deps.settings.reconciliation_poll_seconds)
+
+
+async def start_scheduler(ctx: ServiceContext) -> None:
+    """Start this replica's scheduler unless BWAI_RECONCILIATION_ENABLED is false."""
+    deps = service.deps_from_context(ctx)
+    if not deps.settings.reconciliation_enabled:
+        log.info("reconciliation.scheduler.disabled")
+        return
+    scheduler = Scheduler(deps)
+    ctx.extras[SCHEDULER_KEY] = scheduler
+    scheduler.start()
+
+
+async def stop_scheduler(ctx: ServiceContext) -> None:
+    scheduler = ctx.extras.pop(SCHEDULER_KEY, None)
+    if isinstance(scheduler, Scheduler):
+        await scheduler.stop()

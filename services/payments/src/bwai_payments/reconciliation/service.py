@@ -92,8 +92,14 @@ async def run_reconciliation(
     and the error is raised again.
     """
     deps = _deps(ctx_or_pool, clock, schemas, http, settings)
-    run = await start_run(deps, provider, day, source="api" if records is None else "csv",
-                          trigger=trigger, requested_by=requested_by)
+    run = await start_run(
+        deps,
+        provider,
+        day,
+        source="api" if records is None else "csv",
+        trigger=trigger,
+        requested_by=requested_by,
+    )
     return await finish_run(deps, run, records)
 
 
@@ -163,12 +169,18 @@ async def _fetch(deps: ReconciliationDeps, run: asyncpg.Record) -> fetch.Fetched
     try:
         if run["provider"] == "nowpayments":
             return await fetch.fetch_nowpayments(
-                client, _nowpayments_access(deps), window,
-                lookback_days=deps.settings.reconciliation_lookback_days, progress=progress,
+                client,
+                _nowpayments_access(deps),
+                window,
+                lookback_days=deps.settings.reconciliation_lookback_days,
+                progress=progress,
             )
         return await fetch.fetch_coinbase(
-            client, _coinbase_access(deps), window,
-            lookback_days=deps.settings.reconciliation_lookback_days, progress=progress,
+            client,
+            _coinbase_access(deps),
+            window,
+            lookback_days=deps.settings.reconciliation_lookback_days,
+            progress=progress,
         )
     finally:
         if owned:
@@ -279,9 +291,7 @@ async def evaluate_alert(conn: asyncpg.Connection, deps: ReconciliationDeps) -> 
         clock=deps.clock,
     )
     await enqueue(conn, event, schemas=deps.schemas)
-    log.warning(
-        "reconciliation.alert.raised", alert_id=str(alert_id), rate=str(rate), total=total
-    )
+    log.warning("reconciliation.alert.raised", alert_id=str(alert_id), rate=str(rate), total=total)
 
 
 def _rate(mismatched: int, total: int) -> Decimal:
@@ -332,8 +342,15 @@ async def _audit(
 
 
 def _with(action: OperatorAction, before: dict[str, Any], after: dict[str, Any]) -> OperatorAction:
-    return OperatorAction(action.actor, action.action, action.target_type, action.target_id,
-                          before, after, action.request)
+    return OperatorAction(
+        action.actor,
+        action.action,
+        action.target_type,
+        action.target_id,
+        before,
+        after,
+        action.request,
+    )
 
 
 def _deps(
