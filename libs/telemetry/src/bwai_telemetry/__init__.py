@@ -1,0 +1,1 @@
+"""Observability: OpenTelemetry traces, Prometheus metrics and optional Sentry."""
