@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from bwai_core.db import apply_migrations, create_pool
+from bwai_core.db import apply_migrations, create_pool, transaction
 from bwai_messaging import MESSAGING_MIGRATIONS
 from bwai_payments.definition import PAYMENTS_MIGRATIONS
 from bwai_payments.reconciliation import matching, repository
@@ -113,8 +113,8 @@ async def measure(dsn: str, count: int) -> list[str]:
         async with pool.acquire() as conn:
             await conn.execute("SET statement_timeout = 0")
             for statement in _SEED.split(";\n\n"):
-                await conn.execute(statement, changed_at, count)
-            await conn.execute("VACUUM ANALYZE")
+                await conn.execute(statement, changed_at, count, timeout=900)
+            await conn.execute("VACUUM ANALYZE", timeout=900)
         lines = [f"seed: {count} internal payments in {time.perf_counter() - started:.1f} s"]
         lines += await _timed_run(pool, window, count, changed_at)
     finally:
@@ -125,19 +125,24 @@ async def measure(dsn: str, count: int) -> list[str]:
 async def _timed_run(
     pool: asyncpg.Pool, window: DayWindow, count: int, changed_at: datetime
 ) -> list[str]:
-    async with pool.acquire() as conn, conn.transaction():
+    async with transaction(pool) as conn:
         run = await repository.insert_run(
-            conn, provider=PROVIDER, day=window.day, source="csv", trigger="cli",
-            requested_by="bench", now=datetime.now(UTC),
+            conn,
+            provider=PROVIDER,
+            day=window.day,
+            source="csv",
+            trigger="cli",
+            requested_by="bench",
+            now=datetime.now(UTC),
         )
         await matching.create_staging(conn)
         copy_s = await _copy(conn, provider_rows(count, changed_at))
-        await conn.execute(f"ANALYZE {matching.STAGING_TABLE}")
 
         ceiling_started = time.perf_counter()
         await conn.fetchval(
             f"SELECT count(*) FROM {matching.STAGING_TABLE} s FULL OUTER JOIN provider_deposits d"
-            " ON d.provider = 'nowpayments' AND d.provider_payment_id = s.provider_payment_id"
+            " ON d.provider = 'nowpayments' AND d.provider_payment_id = s.provider_payment_id",
+            timeout=900,
         )
         ceiling_s = time.perf_counter() - ceiling_started
 

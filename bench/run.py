@@ -274,7 +274,8 @@ async def server_versions(database_url: str, amqp_url: str) -> str:
     except (OSError, aio_pika.exceptions.AMQPError):
         return f"PostgreSQL {postgres}, RabbitMQ unreachable"
     async with connection:
-        properties = connection.transport.connection.server_properties
+        transport = connection.transport
+        properties = transport.connection.server_properties if transport is not None else {}
         rabbit = properties.get("version", b"?")
     rabbit_text = rabbit.decode() if isinstance(rabbit, bytes) else str(rabbit)
     return f"PostgreSQL {postgres}, RabbitMQ {rabbit_text}"

@@ -18,6 +18,9 @@ def at(hour: int, minute: int = 0, second: int = 0, micro: int = 0, day: date = 
     return datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=UTC)
 
 
+TEN_AM = at(10)
+
+
 @dataclass(frozen=True)
 class Side:
     """One provider payment as one side sees it."""
@@ -28,7 +31,7 @@ class Side:
     paid: Decimal = Decimal("0.001")
     outcome: Decimal | None = Decimal("0.00098")
     outcome_currency: str | None = "btc"
-    changed_at: datetime = at(10)
+    changed_at: datetime = TEN_AM
 
 
 def provider_record(side: Side, provider: str = "nowpayments") -> ProviderRecord:

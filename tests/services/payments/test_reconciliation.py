@@ -99,7 +99,10 @@ async def test_ninth_decimal_matters_only_for_eth(ctx: ServiceContext) -> None:
     pool = ctx.pool
     btc = Side("3001", paid=Decimal("0.123456781"), outcome=None, outcome_currency=None)
     eth = Side(
-        "3002", pay_currency="eth", paid=Decimal("0.123456781"), outcome=None,
+        "3002",
+        pay_currency="eth",
+        paid=Decimal("0.123456781"),
+        outcome=None,
         outcome_currency=None,
     )
     for side in (btc, eth):

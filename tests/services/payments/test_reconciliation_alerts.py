@@ -71,7 +71,7 @@ async def test_rate_above_threshold_raises_once(ctx: ServiceContext) -> None:
 
 async def test_alert_raises_again_after_recovery(ctx: ServiceContext) -> None:
     records = await _seed_matching(ctx.pool, 998)
-    broken = records + [provider_record(Side("extra-1")), provider_record(Side("extra-2"))]
+    broken = [*records, provider_record(Side("extra-1")), provider_record(Side("extra-2"))]
     await run_reconciliation(ctx, "nowpayments", DAY, records=broken)
 
     await run_reconciliation(ctx, "nowpayments", DAY, records=records)

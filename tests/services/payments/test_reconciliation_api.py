@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 import httpx
 from bwai_web.service import ServiceContext
-from conftest import TokenFactory
 from reconciliation_seed import Side, seed_internal
+
+TokenFactory = Callable[..., str]
 
 HEADER = (
     "provider,provider_payment_id,status,pay_currency,actually_paid,outcome_amount,"
@@ -134,9 +136,7 @@ async def test_tenant_cannot_read_runs(api: httpx.AsyncClient, make_token: Token
     assert response.status_code == 403
 
 
-async def test_run_list_shows_runs(
-    api: httpx.AsyncClient, make_token: TokenFactory
-) -> None:
+async def test_run_list_shows_runs(api: httpx.AsyncClient, make_token: TokenFactory) -> None:
     headers = _operator(make_token)
     await _import(api, headers, GOOD)
 

@@ -71,7 +71,9 @@ CREATE INDEX reconciliation_runs_day_idx ON reconciliation_runs (day DESC, provi
 -- One row per compared provider payment: both sides' values and the outcome.
 CREATE TABLE reconciliation_records (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    run_id uuid NOT NULL REFERENCES reconciliation_runs (id),
+    -- No foreign key: a per-row check costs seconds on a million-record run. Records are
+    -- written only by the matching step, for a run row that was committed before it.
+    run_id uuid NOT NULL,
     provider_payment_id text NOT NULL,
     payment_id uuid,
     outcome text NOT NULL CHECK (outcome IN ('matched', 'missing_internally',

@@ -16,6 +16,8 @@ import asyncpg
 from bwai_payments.reconciliation.models import DayWindow, ProviderRecord
 
 STAGING_TABLE = "reconciliation_staging"
+# The pool's 30 s command timeout suits requests; a day of a million records needs longer.
+MATCH_TIMEOUT_S = 900.0
 STAGING_COLUMNS = (
     "provider_payment_id",
     "status",
@@ -103,8 +105,8 @@ differing AS (
     SELECT c.*,
         CASE WHEN c.no_provider OR c.no_internal THEN '{{}}'::text[]
         ELSE array_remove(ARRAY[
-            CASE WHEN c.p_pay_currency IS DISTINCT FROM c.i_pay_currency
-                 THEN 'pay_currency' END,
+            -- A side that saw no payment may not know the pay currency (an unpaid charge).
+            CASE WHEN c.p_pay_currency <> c.i_pay_currency THEN 'pay_currency' END,
             CASE WHEN c.has_state AND c.p_outcome_currency IS DISTINCT FROM c.i_outcome_currency
                  THEN 'outcome_currency' END,
             CASE WHEN c.p_status IS DISTINCT FROM c.i_status THEN 'status' END,
@@ -162,7 +164,9 @@ async def stage(conn: asyncpg.Connection, records: Iterable[ProviderRecord]) -> 
 
 
 async def copy_rows(conn: asyncpg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    await conn.copy_records_to_table(STAGING_TABLE, records=rows, columns=STAGING_COLUMNS)
+    await conn.copy_records_to_table(
+        STAGING_TABLE, records=rows, columns=STAGING_COLUMNS, timeout=MATCH_TIMEOUT_S
+    )
 
 
 async def create_staging(conn: asyncpg.Connection) -> None:
@@ -177,5 +181,15 @@ async def match(
     previous_run_id: UUID | None,
 ) -> dict[str, int]:
     """Compare the staged records with our side of the day; return the count per outcome."""
-    rows = await conn.fetch(_MATCH, run_id, provider, window.start, window.end, previous_run_id)
+    # A fresh temporary table has no statistics; without them the planner guesses its size.
+    await conn.execute(f"ANALYZE {STAGING_TABLE}")
+    rows = await conn.fetch(
+        _MATCH,
+        run_id,
+        provider,
+        window.start,
+        window.end,
+        previous_run_id,
+        timeout=MATCH_TIMEOUT_S,
+    )
     return {row["outcome"]: row["n"] for row in rows}

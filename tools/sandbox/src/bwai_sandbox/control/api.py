@@ -6,6 +6,8 @@
 - `GET /requests`: provider API requests received, oldest first.
 - `POST /faults`, `GET /faults`: failures for the next create requests.
 - `GET /deliveries`, `GET /deliveries/{id}`, `POST /deliveries/{id}/resend`: webhooks sent.
+- `POST /records/nowpayments/{payment_id}`, `POST /records/coinbase/{charge_id}`: change a
+  provider record without sending a webhook (seeds reconciliation mismatches).
 - `POST /reset`: forget everything.
 """
 
@@ -16,10 +18,17 @@ from typing import Any
 from fastapi import APIRouter
 
 from bwai_sandbox.coinbase.payloads import charge_data
+from bwai_sandbox.control.alterations import (
+    CoinbaseAlteration,
+    NowPaymentsAlteration,
+    alter_coinbase,
+    alter_nowpayments,
+)
 from bwai_sandbox.control.models import DepositBody, FaultBody, PayBody
 from bwai_sandbox.dependencies import SandboxDep
 from bwai_sandbox.errors import DeliveryNotFound
 from bwai_sandbox.models import Provider
+from bwai_sandbox.nowpayments import errors as nowpayments_errors
 from bwai_sandbox.nowpayments.payloads import invoice_response, payment_status
 from bwai_sandbox.responses import DecimalStringResponse
 
@@ -121,6 +130,30 @@ async def show_delivery(sandbox: SandboxDep, delivery_id: str) -> dict[str, Any]
 async def resend_delivery(sandbox: SandboxDep, delivery_id: str) -> dict[str, Any]:
     """Send a delivery again in the background, as a dashboard's resend button does."""
     return sandbox.resend(delivery_id).to_json()
+
+
+@router.post("/records/nowpayments/{payment_id}")
+async def alter_nowpayments_payment(
+    sandbox: SandboxDep, payment_id: int, body: NowPaymentsAlteration
+) -> dict[str, Any]:
+    """Change a payment's status or amounts without an IPN; return it as the API shows it."""
+    async with sandbox.state.lock:
+        payment = sandbox.state.nowpayments.payments.get(payment_id)
+        if payment is None:
+            raise nowpayments_errors.not_found(f"Payment {payment_id} not found")
+        alter_nowpayments(payment, body, sandbox.clock.now())
+    return payment_status(payment)
+
+
+@router.post("/records/coinbase/{charge_id}")
+async def alter_coinbase_charge(
+    sandbox: SandboxDep, charge_id: str, body: CoinbaseAlteration
+) -> dict[str, Any]:
+    """Append a timeline status or change the paid amount without a webhook."""
+    async with sandbox.state.lock:
+        charge = sandbox.find_charge(charge_id)
+        alter_coinbase(charge, body, sandbox.clock.now())
+    return {"charge": charge_data(charge, sandbox.settings.base_url)}
 
 
 @router.post("/reset", status_code=204)
