@@ -12,9 +12,9 @@ generator and the server run on separate cores, then measures:
    posting, its `created_at` minus the `received_at` of the first delivery of the same provider
    event (joined on provider and provider event id).
 
-Environment: BWAI_BENCH_DATABASE_URL / BWAI_BENCH_AMQP_URL choose the servers (defaults: the
-local ones); BWAI_BENCH_SECONDS scales the timed phases (default 15); BWAI_BENCH_MODES picks
-the modes (default "embedded,rabbitmq").
+Environment: BWAI_BENCH_DATABASE_URL and BWAI_BENCH_AMQP_URL choose the servers (default: the
+local ones). BWAI_BENCH_SECONDS sets the length of the timed phases (default 15), and
+BWAI_BENCH_MODES the modes (default "embedded,rabbitmq").
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ async def create_orders(bench: Bench, count: int) -> Result:
 
 async def webhook_to_ledger(info: dict[str, Any], bench: Bench) -> Result:
     """Pay checkouts through the sandbox and compare delivery and posting times per event."""
+    await _wait_for_empty_outbox(info["payments_database_url"])
     chosen = bench.payments[:WEBHOOK_PAYMENTS]
     paying = await steady_rate(
         lambda i: bench.pay(chosen[i]), rate=WEBHOOK_RATE, duration_s=len(chosen) / WEBHOOK_RATE
@@ -171,6 +172,20 @@ async def webhook_to_ledger(info: dict[str, Any], bench: Bench) -> Result:
             continue
         result.latencies_ms.append((row["created_at"] - at).total_seconds() * 1000)
     return result
+
+
+async def _wait_for_empty_outbox(dsn: str) -> None:
+    # Events of the earlier phases still waiting to be relayed share the bus and the event loop
+    # with the webhook path, so the webhook phase starts once they are gone.
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + LEDGER_WAIT_S
+        while time.monotonic() < deadline:
+            if not await conn.fetchval("SELECT count(*) FROM outbox"):
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
 
 
 async def _wait_for_postings(dsn: str, payment_ids: list[uuid.UUID], expected: int) -> list[Any]:

@@ -134,3 +134,26 @@ async def _wait_listed(platform: Platform, message_id: str, creds: Sequence[str]
             return out
         await asyncio.sleep(0.1)
     raise AssertionError(f"dead letter {message_id} never listed")
+
+
+async def test_reconcile_prints_the_run(embedded: Platform) -> None:
+    """An operator reconciles today's NOWPayments records from the command line."""
+    client_id, secret = await new_client(embedded, "platform", "operator")
+    today = SystemClock().now().date().isoformat()
+
+    code, out, err = await bwai(
+        "reconcile",
+        "--provider",
+        "nowpayments",
+        "--day",
+        today,
+        *_urls(embedded),
+        "--client-id",
+        client_id,
+        "--client-secret",
+        secret,
+    )
+
+    assert code == 0, out + err
+    assert ": completed" in out
+    assert "mismatch rate" in out

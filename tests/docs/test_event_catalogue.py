@@ -10,13 +10,13 @@ from typing import cast
 import pytest
 from bwai_cli import registry
 from bwai_cli.events import (
-    CONSUMERS,
     PRODUCERS,
     REGENERATE_COMMAND,
     event_schemas,
     producer_of,
     render_catalogue,
 )
+from bwai_contracts.topology import CONSUMERS
 from bwai_core.clock import FrozenClock
 from bwai_identity.events import SOURCE as IDENTITY_SOURCE
 from bwai_messaging.envelope import dataschema_for

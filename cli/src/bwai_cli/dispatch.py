@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
+from bwai_telemetry.metrics import render_metrics
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -15,7 +16,8 @@ class PrefixDispatcher:
     """Route each request to the service whose prefix matches; answer health checks itself.
 
     `/healthz` is the process being alive; `/readyz` is every service ready (database, bus and
-    consumers), so a load balancer sees the platform as one unit.
+    consumers), so a load balancer sees the platform as one unit. `/metrics` serves the one
+    Prometheus registry that every service of the process shares, labelled by service.
     """
 
     def __init__(self, routes: Sequence[tuple[str, ASGIApp]], ready: ReadyCheck) -> None:
@@ -30,6 +32,9 @@ class PrefixDispatcher:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and path in ("/healthz", "/readyz"):
             await self._health(path, send)
+            return
+        if scope["type"] == "http" and path == "/metrics":
+            await _metrics(send)
             return
         for prefix, app in self._routes:
             if not prefix or path == prefix or path.startswith(prefix.rstrip("/") + "/"):
@@ -61,6 +66,21 @@ async def _lifespan(receive: Any, send: Any) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def _metrics(send: Any) -> None:
+    payload, media_type = render_metrics()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", media_type.encode()),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _json(

@@ -21,6 +21,7 @@ from bwai_messaging.bus import Bus
 from bwai_messaging.memory_bus import InMemoryBus
 from bwai_messaging.rabbit_bus import RabbitBus
 from bwai_messaging.schemas import SchemaRegistry
+from bwai_telemetry import configure_telemetry
 from pydantic import SecretStr
 
 from bwai_cli import registry
@@ -30,6 +31,9 @@ from bwai_cli.secrets import DevSecrets, load_or_create
 from bwai_cli.servers import QuietSignalServer, make_server, wait_started
 
 log = structlog.get_logger()
+
+# The sandbox's NOWPayments account login (its payment list API needs a JWT from POST /auth).
+SANDBOX_MERCHANT_EMAIL = "merchant@sandbox.example.test"
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Platform:
         """Start the database, the bus, the sandbox and every service, then listen."""
         config = self.config
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        # Before any service starts: their HTTP clients and database calls get instrumented.
+        configure_telemetry("bwai-platform")
         self.secrets = load_or_create(config.data_dir)
         admin_url = config.database_admin_url or await self._start_embedded_postgres()
         self.bus = self._make_bus()
@@ -151,7 +157,7 @@ class Platform:
             public_url=self.sandbox_url,
             nowpayments_api_key=self.secrets.nowpayments_api_key,
             nowpayments_ipn_secret=self.secrets.nowpayments_ipn_secret,
-            nowpayments_email="merchant@sandbox.example.test",
+            nowpayments_email=SANDBOX_MERCHANT_EMAIL,
             nowpayments_password=self.secrets.nowpayments_password,
             coinbase_api_key=self.secrets.coinbase_api_key,
             coinbase_webhook_secret=self.secrets.coinbase_webhook_secret,
@@ -206,6 +212,8 @@ class Platform:
             "nowpayments_ipn_secret": self.secrets.nowpayments_ipn_secret,
             "coinbase_commerce_api_url": f"{self.sandbox_url}/coinbase",
             "coinbase_commerce_api_key": self.secrets.coinbase_api_key,
+            "nowpayments_email": SANDBOX_MERCHANT_EMAIL,
+            "nowpayments_password": self.secrets.nowpayments_password,
             "coinbase_commerce_webhook_secret": self.secrets.coinbase_webhook_secret,
             "public_base_url": self.api_url,
         }

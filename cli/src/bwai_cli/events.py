@@ -13,15 +13,13 @@ from typing import Annotated, Any
 
 import bwai_contracts
 import typer
+from bwai_contracts.topology import consumers_of
 
 # The first segment of an event type names the service that publishes it.
 PRODUCERS = {"identity": "identity", "payments": "payments", "webhooks": "webhooks-ingest"}
 
 # The services whose queue binds each event type. tests/docs checks this table against the
 # consumers that the service definitions declare.
-CONSUMERS: dict[str, tuple[str, ...]] = {
-    "webhooks.provider_event.received": ("payments",),
-}
 
 DEFAULT_OUTPUT = Path("docs/events.md")
 REGENERATE_COMMAND = "bwai events catalogue"
@@ -80,10 +78,6 @@ def producer_of(event_type: str) -> str:
     return PRODUCERS[prefix]
 
 
-def consumers_of(event_type: str) -> tuple[str, ...]:
-    return CONSUMERS.get(event_type, ())
-
-
 def render_catalogue() -> str:
     """Render docs/events.md: the envelope, then one section per event type and version."""
     events = event_schemas()
@@ -98,10 +92,10 @@ def render_catalogue() -> str:
         "schema and its data schema when it is written to the outbox and again when a consumer",
         "receives it. A consumer dead-letters an invalid event instead of applying it.",
         "",
-        "Publishing is mandatory: the broker returns an event that no queue is bound to. Such an",
-        'event (consumers "none yet" below) stays in its producer\'s outbox and is retried with',
-        "back-off until a consumer binds its type; see",
-        "[the outbox backlog runbook](runbooks/outbox-backlog.md).",
+        "Publishing is mandatory: the broker returns an event that no queue is bound to. An event",
+        'whose type no service consumes yet (consumers "none yet" below) counts as delivered; an',
+        "event whose consumer's queue does not exist yet stays in its producer's outbox and is",
+        "retried; see [the outbox backlog runbook](runbooks/outbox-backlog.md).",
         "",
         *_render_summary(events),
         *_render_envelope(envelope),

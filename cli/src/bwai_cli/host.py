@@ -83,7 +83,7 @@ class ServiceHost:
         self.app = self.definition.create_app(self.ctx)
         self.app.include_router(admin_router(self.name, self.queues))
 
-        self.relay = OutboxRelay(self._pool, self.bus)
+        self.relay = OutboxRelay(self._pool, self.bus, service=self.name)
         await self.relay.start()
         for spec in self.definition.consumers(self.ctx):
             queue = settings.amqp_queue_prefix + spec.queue

@@ -13,7 +13,7 @@ import typer
 from bwai_core.logging import configure_logging
 
 from bwai_cli import clients as clients_cmd
-from bwai_cli import deadletters, demo, operators
+from bwai_cli import deadletters, demo, operators, reconcile
 from bwai_cli.events import events_app
 
 app = typer.Typer(help="Build With AI platform command line.", no_args_is_help=True)
@@ -200,6 +200,18 @@ def dlq_replay(
 ) -> None:
     """Put a dead-lettered event back on its queue for another attempt."""
     asyncio.run(deadletters.replay_letter(api_url, service, message_id, client_id, client_secret))
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    provider: Annotated[str, typer.Option(help="nowpayments or coinbase_commerce")],
+    day: Annotated[str, typer.Option(help="The UTC day to reconcile, YYYY-MM-DD.")],
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    client_id: ClientId = None,
+    client_secret: ClientSecret = None,
+) -> None:
+    """Reconcile one provider's UTC day now (operator credentials) and print the counts."""
+    raise typer.Exit(asyncio.run(reconcile.run(api_url, provider, day, client_id, client_secret)))
 
 
 @app.command("demo")

@@ -11,6 +11,7 @@ from bwai_core.clock import SystemClock
 from bwai_core.logging import configure_logging
 from bwai_messaging.rabbit_bus import RabbitBus
 from bwai_messaging.schemas import SchemaRegistry
+from bwai_telemetry import configure_telemetry
 
 from bwai_cli import registry
 from bwai_cli.dispatch import PrefixDispatcher
@@ -25,6 +26,7 @@ async def run_service(name: str) -> None:
     definition = registry.get(name)
     settings = definition.settings_class()
     configure_logging(name, settings.log_level, settings.log_json)
+    configure_telemetry(name)
     if not settings.amqp_url:
         raise SystemExit(
             "BWAI_AMQP_URL is not set: a service in its own process reaches the others only "

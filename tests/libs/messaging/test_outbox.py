@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 import pytest
+from bwai_contracts import topology
 from bwai_core.clock import FrozenClock
 from bwai_core.db import transaction
 from bwai_messaging.envelope import Event, new_event
@@ -114,8 +115,14 @@ async def test_invalid_event_is_not_enqueued(
 
 
 async def test_unroutable_row_stays_and_backs_off(
-    harness: BusHarness, db_pool: asyncpg.Pool, schemas: SchemaRegistry, clock: FrozenClock
+    harness: BusHarness,
+    db_pool: asyncpg.Pool,
+    schemas: SchemaRegistry,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """A type with a declared consumer whose queue does not exist yet is held and retried."""
+    monkeypatch.setitem(topology.CONSUMERS, "test.widget.created", ("widgets",))
     bus = await harness.create()
     recorder = Recorder()
     await bus.subscribe(harness.queue("gadgets"), [GADGET_CREATED], recorder)
@@ -137,6 +144,21 @@ async def test_unroutable_row_stays_and_backs_off(
     assert "no queue is bound to routing key 'test.widget.created'" in row["last_error"]
     assert row["later"] is True
     assert await relay.relay_once() == 0
+
+
+async def test_unconsumed_type_counts_as_delivered(
+    harness: BusHarness, db_pool: asyncpg.Pool, schemas: SchemaRegistry, clock: FrozenClock
+) -> None:
+    """An event type that no service consumes yet leaves the outbox instead of piling up."""
+    bus = await harness.create()
+    relay = OutboxRelay(db_pool, bus)
+    async with transaction(db_pool) as conn:
+        await enqueue(conn, widget_event(clock), schemas=schemas)
+
+    claimed = await relay.relay_once()
+
+    assert claimed == 1
+    assert await relay.backlog() == 0
 
 
 async def test_oldest_age_reports_waiting_rows(

@@ -15,6 +15,7 @@ from typing import cast
 
 import asyncpg
 import structlog
+from bwai_telemetry.messaging import consume_span, count_invalid_event
 
 from bwai_messaging.bus import Delivery, describe_error
 from bwai_messaging.envelope import Event, traceparent_bound
@@ -83,6 +84,7 @@ class EventConsumer:
         with (
             structlog.contextvars.bound_contextvars(**context),
             traceparent_bound(event.traceparent),
+            consume_span(self._service, self._queue, event, delivery.headers),
         ):
             await self._consume(event, delivery)
 
@@ -91,6 +93,7 @@ class EventConsumer:
             event = Event.from_bytes(delivery.body)
             self._schemas.validate(event)
         except InvalidEvent as error:
+            count_invalid_event(self._service)
             log.warning(
                 "event.consume.invalid", message_id=delivery.message_id, reason=error.reason
             )

@@ -19,6 +19,7 @@ import orjson
 from bwai_core.clock import Clock
 from bwai_core.ids import new_id_str
 from bwai_core.jsonutil import dumps
+from bwai_telemetry import active_traceparent
 
 from bwai_messaging.errors import InvalidEvent
 
@@ -137,13 +138,14 @@ def new_event(
     """Build an event stamped with a new UUIDv7 id and the clock's time.
 
     An event caused by another one inherits its correlation id and traceparent unless they are
-    given. The correlation id otherwise defaults to the event's own id, and the traceparent to
-    the one bound in the current context, else a new trace.
+    given, except that the current span, when tracing is on, wins over the causation's
+    traceparent. The correlation id otherwise defaults to the event's own id, and the
+    traceparent to the current span, else the one bound in the current context, else a new trace.
     """
     event_id = new_id_str()
     if causation is not None:
         correlation_id = correlation_id or causation.correlationid or causation.id
-        traceparent = traceparent or causation.traceparent
+        traceparent = traceparent or active_traceparent() or causation.traceparent
     return Event(
         id=event_id,
         type=type,
@@ -155,7 +157,10 @@ def new_event(
         tenantid=tenant_id,
         correlationid=correlation_id or event_id,
         causationid=causation.id if causation is not None else None,
-        traceparent=traceparent or _current_traceparent.get() or new_traceparent(),
+        traceparent=traceparent
+        or active_traceparent()
+        or _current_traceparent.get()
+        or new_traceparent(),
     )
 
 

@@ -29,3 +29,7 @@ class RejectEvent(MessagingError):
 
 class PublishFailed(MessagingError):
     """The broker did not confirm a publish: unroutable, negatively acknowledged or unreachable."""
+
+
+class Unroutable(PublishFailed):
+    """The broker returned a mandatory publish because no queue is bound to its routing key."""

@@ -13,6 +13,7 @@ from datetime import UTC
 
 import structlog
 from bwai_core.clock import Clock, SystemClock
+from bwai_telemetry.metrics import count_dead_letter
 
 from bwai_messaging.bus import (
     DeadLetter,
@@ -25,7 +26,7 @@ from bwai_messaging.bus import (
     topic_matches,
 )
 from bwai_messaging.envelope import Event
-from bwai_messaging.errors import PublishFailed
+from bwai_messaging.errors import PublishFailed, Unroutable
 
 log = structlog.get_logger()
 
@@ -75,7 +76,7 @@ class InMemoryBus:
             if any(topic_matches(pattern, event.type) for pattern in queue.bindings)
         ]
         if not targets:
-            raise PublishFailed(f"no queue is bound to routing key {event.type!r}")
+            raise Unroutable(f"no queue is bound to routing key {event.type!r}")
         headers = {"traceparent": event.traceparent} if event.traceparent else {}
         delivery = Delivery(event.to_bytes(), event.id, 1, headers)
         for queue in targets:
@@ -156,6 +157,7 @@ class InMemoryBus:
             body=delivery.body,
         )
         state.dead.append(letter)
+        count_dead_letter(state.name)
         log.error(
             "bus.message.dead_lettered",
             queue=state.name,

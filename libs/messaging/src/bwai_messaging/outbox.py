@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
+from bwai_contracts.topology import consumers_of
+from bwai_telemetry.messaging import publish_span
+from bwai_telemetry.metrics import observe_outbox
 
 from bwai_messaging.bus import Bus, describe_error
 from bwai_messaging.envelope import Event
+from bwai_messaging.errors import Unroutable
 from bwai_messaging.schemas import SchemaRegistry
 
 log = structlog.get_logger()
@@ -27,8 +32,9 @@ log = structlog.get_logger()
 Connection = asyncpg.Connection | PoolConnectionProxy
 
 NOTIFY_CHANNEL = "outbox"
-# Ceiling of the back-off for a row whose publish failed (doubling from 1 s per attempt).
-MAX_RETRY_DELAY_S = 60
+# Ceiling of the back-off for a row whose publish failed (doubling from 1 s per attempt). Kept
+# short so that events held during a broker outage go out soon after it ends.
+MAX_RETRY_DELAY_S = 10
 
 # One round trip: the CTE inserts every row, and the notification is sent only when the
 # caller's transaction commits (PostgreSQL folds repeated identical notifications into one).
@@ -42,7 +48,7 @@ WITH inserted AS (
 SELECT pg_notify('outbox', '')
 """
 _CLAIM = """
-SELECT id, payload FROM outbox
+SELECT id, event_type, payload FROM outbox
 WHERE available_at <= now()
 ORDER BY available_at, id
 LIMIT $1
@@ -59,6 +65,28 @@ WHERE outbox.id = failed.id
 """
 _BACKLOG = "SELECT count(*) FROM outbox"
 _OLDEST_AGE = "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox"
+# How often, in seconds, the relay measures its backlog for the metrics.
+BACKLOG_REPORT_INTERVAL_S = 5.0
+# The count stops here, so measuring a huge backlog stays one cheap query.
+BACKLOG_COUNT_CAP = 100_000
+# Both through indexes: the capped count, and the oldest row by its UUIDv7 id (time-ordered).
+_BACKLOG_STATS = """
+SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT $1) AS capped) AS backlog,
+       coalesce(extract(epoch FROM now() - (SELECT created_at FROM outbox ORDER BY id LIMIT 1)),
+                0)::float8 AS oldest_age_s
+"""
+
+
+def _unconsumed(row: asyncpg.Record, result: BaseException | None) -> bool:
+    """Tell whether a publish was returned only because no service consumes its type yet.
+
+    Such an event has no reader to lose it, so it counts as delivered; holding it would grow
+    the outbox forever. A type with a declared consumer stays held until that queue exists.
+    """
+    if not isinstance(result, Unroutable) or consumers_of(row["event_type"]):
+        return False
+    log.debug("outbox.event.unconsumed", event_id=str(row["id"]), event_type=row["event_type"])
+    return True
 
 
 async def enqueue(conn: Connection, *events: Event, schemas: SchemaRegistry) -> None:
@@ -88,8 +116,12 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_interval_s: float = 1.0,
+        service: str = "unknown",
     ) -> None:
         self._pool = pool
+        # Labels the backlog metrics; the embedded platform runs one relay per service.
+        self._service = service
+        self._backlog_reported_at = float("-inf")
         self._bus = bus
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
@@ -135,12 +167,14 @@ class OutboxRelay:
                 *(self._publish(row["payload"]) for row in rows), return_exceptions=True
             )
             published = [
-                row["id"] for row, result in zip(rows, results, strict=True) if result is None
+                row["id"]
+                for row, result in zip(rows, results, strict=True)
+                if result is None or _unconsumed(row, result)
             ]
             failed = [
                 (row["id"], result)
                 for row, result in zip(rows, results, strict=True)
-                if isinstance(result, BaseException)
+                if isinstance(result, BaseException) and not _unconsumed(row, result)
             ]
             if published:
                 await conn.execute(_DELETE, published)
@@ -149,7 +183,8 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, payload: bytes) -> None:
-        await self._bus.publish(Event.from_bytes(payload))
+        with publish_span(Event.from_bytes(payload), service=self._service) as event:
+            await self._bus.publish(event)
 
     async def _postpone(self, conn: Connection, failed: list[tuple[Any, BaseException]]) -> None:
         for row_id, error in failed:
@@ -171,8 +206,23 @@ class OutboxRelay:
                 await self._listen()
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
                 log.warning("outbox.relay.failed", error=describe_error(error))
+            await self._report_backlog()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+
+    async def _report_backlog(self) -> None:
+        """Update the backlog gauges, at most once per BACKLOG_REPORT_INTERVAL_S."""
+        now = time.monotonic()
+        if now - self._backlog_reported_at < BACKLOG_REPORT_INTERVAL_S:
+            return
+        self._backlog_reported_at = now
+        try:
+            row = await self._pool.fetchrow(_BACKLOG_STATS, BACKLOG_COUNT_CAP)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            log.warning("outbox.backlog.check_failed", error=describe_error(error))
+            return
+        assert row is not None
+        observe_outbox(self._service, row["backlog"], row["oldest_age_s"], time.time())
 
     async def _drain(self) -> None:
         # A full batch suggests more rows are waiting, so keep going without waiting.

@@ -29,6 +29,7 @@ from aio_pika.abc import (
 )
 from aiormq.abc import AbstractChannel as RawChannel
 from bwai_core.clock import Clock, SystemClock
+from bwai_telemetry.metrics import count_dead_letter
 
 from bwai_messaging.bus import (
     DeadLetter,
@@ -40,7 +41,7 @@ from bwai_messaging.bus import (
     decide_failure,
 )
 from bwai_messaging.envelope import Event
-from bwai_messaging.errors import PublishFailed
+from bwai_messaging.errors import PublishFailed, Unroutable
 from bwai_messaging.rabbit_headers import (
     ATTEMPTS_HEADER,
     CONTENT_TYPE,
@@ -229,7 +230,7 @@ class RabbitBus:
                 message, routing_key, mandatory=True, timeout=self._publish_timeout_s
             )
         except aiormq.exceptions.PublishError:
-            raise PublishFailed(f"no queue is bound to routing key {routing_key!r}") from None
+            raise Unroutable(f"no queue is bound to routing key {routing_key!r}") from None
         except aiormq.exceptions.DeliveryError as error:
             raise PublishFailed(f"the broker rejected the message: {error.frame!r}") from None
         except _CONNECTION_ERRORS as error:
@@ -273,6 +274,7 @@ class RabbitBus:
             now = self._clock.now().astimezone(UTC)
             headers = dead_letter_headers(message.headers, outcome.reason, delivery.attempt, now)
             target = f"{queue}.dlq"
+            count_dead_letter(queue)
             log.error(
                 "bus.message.dead_lettered",
                 queue=queue,

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from bwai_core.errors import ServiceError, ValidationFailed
+from bwai_telemetry.metrics import register_service
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -47,6 +48,7 @@ def create_service_app(
     """
     app = FastAPI(title=title)
     app.state.ctx = ctx
+    register_service(ctx.name)
 
     app.add_exception_handler(ServiceError, _service_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)

@@ -8,6 +8,7 @@ transport. Re-measure with the benchmark before relying on the ratio.
 from __future__ import annotations
 
 import httpx
+from bwai_telemetry import instrument_http_client
 from httpx_aiohttp import AiohttpTransport
 
 # Connections kept open per client; a service talks to a handful of hosts.
@@ -21,4 +22,5 @@ def create_http_client(*, timeout_s: float = 10.0) -> httpx.AsyncClient:
         max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
     )
     transport = AiohttpTransport(limits=limits)
-    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout_s))
+    client = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout_s))
+    return instrument_http_client(client)

@@ -161,9 +161,9 @@ async def claim_and_read(
     """Claim like `claim` and, in the same statement, run the query `read_sql`.
 
     Saves the round trip of a request that reads before its work. `read_sql` is one SELECT
-    with its own parameters $1, $2, ... (`read_args`; no `$` elsewhere in its text). Returns
-    the claim and, when the claim is won, the first row read (None when it read none); a
-    replay comes with None. Raises as `claim` does.
+    with its own parameters $1, $2, ... bound to `read_args`, and no other `$` in its text.
+    Returns the claim and, when the claim is won, the first row read, or None when the query
+    found no row. A replay comes with None. Raises as `claim` does.
     """
     now = clock.now()
     locked_until = now + timedelta(seconds=lock_seconds)

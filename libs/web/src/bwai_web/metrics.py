@@ -20,8 +20,8 @@ HTTP_REQUEST_DURATION = Histogram(
 )
 
 
-# Labelled children by label values. Looking a child up through `labels()` takes a lock and
-# builds its key on every call; the label sets are few (routes are templates), so keep them.
+# Labelled children by label values. `labels()` takes a lock and builds its key on every call,
+# and the label sets are few (routes are templates), so each child is looked up once.
 _counters: dict[tuple[str, str, str, int], Counter] = {}
 _durations: dict[tuple[str, str, str], Histogram] = {}
 

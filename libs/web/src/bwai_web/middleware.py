@@ -13,6 +13,7 @@ import time
 import structlog
 from bwai_core.errors import ServiceError
 from bwai_core.ids import new_id_str
+from bwai_telemetry.http import finish_server_span, server_span
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,30 +54,35 @@ class RequestContextMiddleware:
         headers = Headers(scope=scope)
         request_id = _client_id(headers.get("x-request-id")) or new_id_str()
         correlation_id = _client_id(headers.get("x-correlation-id")) or request_id
-        traceparent = _traceparent(headers.get("traceparent")) or new_traceparent()
+        incoming_traceparent = _traceparent(headers.get("traceparent"))
         outcome = _Outcome(send, request_id, correlation_id)
 
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(
-            service=self.service,
-            request_id=request_id,
-            correlation_id=correlation_id,
-            traceparent=traceparent,
-            trace_id=traceparent[3:35],
-        ):
-            try:
-                await self.app(scope, receive, outcome.send)
-            except Exception:
-                if outcome.started:
-                    raise
-                log.exception("http.request.failed", method=scope["method"], path=scope["path"])
-                await problem_response(ServiceError())(scope, receive, outcome.send)
-            finally:
-                self._log_completed(scope, outcome.status, time.perf_counter() - started)
+        # With tracing on, the server span continues the caller's trace and its own context is
+        # the one logged; without it, the caller's traceparent (or a new one) is.
+        with server_span(self.service, scope["method"], incoming_traceparent) as span_traceparent:
+            traceparent = span_traceparent or incoming_traceparent or new_traceparent()
+            with structlog.contextvars.bound_contextvars(
+                service=self.service,
+                request_id=request_id,
+                correlation_id=correlation_id,
+                traceparent=traceparent,
+                trace_id=traceparent[3:35],
+            ):
+                try:
+                    await self.app(scope, receive, outcome.send)
+                except Exception:
+                    if outcome.started:
+                        raise
+                    log.exception("http.request.failed", method=scope["method"], path=scope["path"])
+                    await problem_response(ServiceError())(scope, receive, outcome.send)
+                finally:
+                    self._log_completed(scope, outcome.status, time.perf_counter() - started)
 
     def _log_completed(self, scope: Scope, status: int, duration_s: float) -> None:
         route = _route_template(scope)
         observe_request(self.service, scope["method"], route, status, duration_s)
+        finish_server_span(scope["method"], route, status)
         emit = log.debug if scope["path"] in _QUIET_PATHS else log.info
         emit(
             "http.request.completed",

@@ -7,8 +7,10 @@ from typing import Literal
 from bwai_core.settings import ServiceSettings
 from pydantic import Field
 
+from bwai_payments.reconciliation.settings import ReconciliationSettings
 
-class PaymentsSettings(ServiceSettings):
+
+class PaymentsSettings(ServiceSettings, ReconciliationSettings):
     # Defaults point at the provider sandbox that `make dev` starts beside the platform.
     nowpayments_api_url: str = "http://127.0.0.1:8090/nowpayments/v1"
     nowpayments_api_key: str | None = None

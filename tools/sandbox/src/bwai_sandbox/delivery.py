@@ -9,6 +9,8 @@ receiver that is down does not hold back the webhooks behind it.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +23,12 @@ from bwai_core.clock import Clock
 
 from bwai_sandbox.models import Provider
 from bwai_sandbox.settings import SandboxSettings
+
+# httpx's own transport runs `import sniffio` on every request. Without sniffio installed, each
+# failed import searches sys.path again, which doubled the cost of a webhook POST. Recording the
+# absence once makes later imports fail at once, with the same outcome and no search.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 log = structlog.get_logger()
 

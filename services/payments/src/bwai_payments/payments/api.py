@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from bwai_telemetry.metrics import timed_payment_initiation
 from bwai_web.auth import Principal
 from bwai_web.idempotency import IdempotencyKeyHeader, fingerprint
 from bwai_web.service import ServiceContext
@@ -38,18 +39,19 @@ async def initiate_payment(
     idempotency_key = require_key(key)
     tenant_id = await _order_tenant(ctx, caller, order_id)
     raw = await request.body()
-    return await run_once_after_read(
-        ctx.pool,
-        ctx.clock,
-        scope=tenant_id,
-        key=idempotency_key,
-        fingerprint=fingerprint("POST", request.url.path, raw),
-        read_sql=repository.PAYABLE_ORDER_SQL,
-        read_args=(order_id, tenant_id),
-        work=lambda order, completion: service.initiate_payment(
-            ctx, order_id, order, body, completion
-        ),
-    )
+    with timed_payment_initiation(body.provider):
+        return await run_once_after_read(
+            ctx.pool,
+            ctx.clock,
+            scope=tenant_id,
+            key=idempotency_key,
+            fingerprint=fingerprint("POST", request.url.path, raw),
+            read_sql=repository.PAYABLE_ORDER_SQL,
+            read_args=(order_id, tenant_id),
+            work=lambda order, completion: service.initiate_payment(
+                ctx, order_id, order, body, completion
+            ),
+        )
 
 
 @router.get("/v1/payments/{payment_id}", response_model=PaymentOut)

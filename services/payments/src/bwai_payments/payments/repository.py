@@ -52,6 +52,7 @@ async def insert_payment(
     amount_due: Decimal | None,
     expires_at: datetime | None,
     now: datetime,
+    trace_context: str | None = None,
 ) -> asyncpg.Record | None:
     """Insert the payment if the order is still payable; None when it is not.
 
@@ -67,8 +68,8 @@ async def insert_payment(
         )
         INSERT INTO payments (id, order_id, tenant_id, provider, provider_checkout_id,
                               provider_payment_id, checkout_url, pay_currency, amount_due,
-                              expires_at, created_at, updated_at)
-        SELECT $1, o.id, o.tenant_id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM o
+                              expires_at, created_at, updated_at, trace_context)
+        SELECT $1, o.id, o.tenant_id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11 FROM o
         RETURNING {PAYMENT_COLUMNS}
         """,
         payment_id,
@@ -81,6 +82,7 @@ async def insert_payment(
         amount_due,
         expires_at,
         now,
+        trace_context,
     )
     return row
 

@@ -10,6 +10,7 @@ import structlog
 from bwai_core.db import transaction
 from bwai_core.ids import new_id
 from bwai_messaging.outbox import enqueue
+from bwai_telemetry import active_traceparent
 from bwai_web.service import ServiceContext
 from starlette.responses import Response
 
@@ -110,6 +111,7 @@ async def _record(
                 amount_due=checkout.amount_due,
                 expires_at=checkout.expires_at,
                 now=ctx.clock.now(),
+                trace_context=active_traceparent(),
             )
             if row is None:
                 raise OrderNotPayable(f"order {order['id']} stopped being payable; not recorded")

@@ -30,7 +30,7 @@ async def lock_payment(
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
         SELECT {_P_COLUMNS}, o.amount AS order_amount, o.currency AS order_currency,
-               o.status AS order_status
+               o.status AS order_status, p.trace_context
         FROM payments p JOIN orders o ON o.id = p.order_id
         WHERE p.id = COALESCE(
             (SELECT id FROM payments WHERE provider = $1 AND provider_checkout_id = $2),

@@ -18,6 +18,7 @@ from bwai_messaging.envelope import Event
 from bwai_messaging.errors import RejectEvent, RetryLater
 from bwai_messaging.outbox import enqueue
 from bwai_messaging.schemas import SchemaRegistry
+from bwai_telemetry.payments import span_in_stored_trace
 
 from bwai_payments import events
 from bwai_payments.ledger import repository as ledger
@@ -74,8 +75,15 @@ async def apply_provider_event(conn: asyncpg.Connection, event: Event, deps: App
         await _unmatched(conn, event, incoming, deps)
         return
 
+    # The webhook has its own trace; its effect (ledger entry, status event) joins the trace of
+    # the payment's initiation, with a link back to the webhook's.
     try:
-        await _apply(conn, event, incoming, payment, deps)
+        with span_in_stored_trace(
+            "payments.provider_event.apply",
+            payment["trace_context"],
+            {"bwai.payment_id": str(payment["id"]), "bwai.provider": incoming.provider},
+        ):
+            await _apply(conn, event, incoming, payment, deps)
     except UnknownProviderStatus as exc:
         raise RejectEvent(str(exc)) from exc
     await repository.unpark(conn, event.id)

@@ -114,8 +114,8 @@ async def send(
 async def _send_with_connect_retries(
     build: Callable[[], Awaitable[httpx.Response]],
 ) -> httpx.Response:
-    # The first attempt runs without the retry machinery, which costs more than a local call;
-    # only a connect failure enters it, for the attempts that remain.
+    # The first attempt runs without the retry machinery, which costs more than a local call.
+    # Only a connect failure enters it, for the remaining attempts.
     try:
         return await build()
     except httpx.HTTPError as exc:

@@ -22,6 +22,7 @@ from bwai_core.clock import Clock, SystemClock
 from bwai_core.db import transaction
 from bwai_messaging.outbox import enqueue
 from bwai_messaging.schemas import SchemaRegistry
+from bwai_telemetry.metrics import record_reconciliation_run
 from bwai_web.service import ServiceContext
 
 from bwai_payments.reconciliation import events, fetch, matching, repository
@@ -61,7 +62,7 @@ def deps_from_context(ctx: ServiceContext) -> ReconciliationDeps:
         clock=ctx.clock,
         schemas=ctx.schemas,
         payments_settings=settings,
-        settings=ctx.extras.get(SETTINGS_KEY) or ReconciliationSettings(),
+        settings=ctx.extras.get(SETTINGS_KEY) or settings,
         http=ctx.http,
         audit=ctx.extras.get(AUDIT_HOOK_KEY),
     )
@@ -213,6 +214,7 @@ async def _compare(
             conn, events.reconciliation_completed(completed, deps.clock), schemas=deps.schemas
         )
         await evaluate_alert(conn, deps)
+    record_reconciliation_run(provider, completed["mismatch_rate"], deps.clock.now().timestamp())
     log.info(
         "reconciliation.run.completed",
         run_id=str(run["id"]),
@@ -363,12 +365,13 @@ def _deps(
     if isinstance(ctx_or_pool, ServiceContext):
         deps = deps_from_context(ctx_or_pool)
     else:
+        payments_settings = PaymentsSettings()
         deps = ReconciliationDeps(
             pool=ctx_or_pool,
             clock=SystemClock(),
             schemas=SchemaRegistry.default(),
-            payments_settings=PaymentsSettings(),
-            settings=ReconciliationSettings(),
+            payments_settings=payments_settings,
+            settings=payments_settings,
         )
     deps.clock = clock or deps.clock
     deps.schemas = schemas or deps.schemas

@@ -1,8 +1,4 @@
-"""Reconciliation settings, read from the same BWAI_* environment as PaymentsSettings.
-
-TODO: move these fields into PaymentsSettings; they live here so that the feature can be added
-without editing the service's settings class.
-"""
+"""Reconciliation settings: PaymentsSettings inherits them, so they come from BWAI_* too."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from bwai_providers import (
     VerifiedPayload,
 )
 from bwai_providers.events import EVENT_TYPE
+from bwai_telemetry.metrics import count_webhook_failure
 
 from bwai_webhooks_ingest.deliveries import repository
 from bwai_webhooks_ingest.deliveries.models import (
@@ -161,6 +162,7 @@ async def _reject(
 ) -> WebhookError:
     """Store the delivery as rejected in its own transaction; return the error to raise."""
     await repository.insert_rejected(deps.pool, delivery, reason=error.code, detail=error.detail)
+    count_webhook_failure(delivery.provider, error.code)
     log.warning(
         "webhook.delivery.rejected",
         provider=delivery.provider,

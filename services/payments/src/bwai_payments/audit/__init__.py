@@ -1,0 +1,1 @@
+"""Operator audit: an append-only record of every operator action on payments."""
