@@ -51,7 +51,8 @@ WARM_UP = 100
 # Orders kept for the closed loop; it stops early when they run out.
 MAX_PHASE_ORDERS = 4000
 WEBHOOK_PAYMENTS = 200
-WEBHOOK_RATE = 20.0
+# Payments per second; each sends 5 IPNs, so 10/s is 50 webhook deliveries per second.
+WEBHOOK_RATE = float(os.environ.get("BWAI_BENCH_WEBHOOK_RATE", "10"))
 LEDGER_WAIT_S = 30.0
 
 

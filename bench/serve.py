@@ -1,13 +1,9 @@
 """The platform under benchmark, in its own process so that load and server do not share a core.
 
+The provider sandbox runs in a third process (bench.sandbox): on a real deployment the
+providers' side is someone else's machine, so the platform's process should not pay for it.
 Prints one JSON line with the URLs and credentials the load generator needs, then serves until
 stdin closes or SIGTERM arrives, and finally drops the databases and broker objects it created.
-
-Nothing in the platform consumes some event types yet (payments.order.created,
-payments.payment.initiated, identity events). Published with `mandatory`, each of them would fail,
-be logged and be retried by the outbox for ever, which is load that a deployment with consumers
-does not have. A sink therefore takes every event: on RabbitMQ a queue that keeps nothing
-(`x-max-length` 0, so the broker confirms and drops), in-process a handler that does nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +14,9 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,9 +27,10 @@ from bwai_cli.embedded import Platform, PlatformConfig
 from bwai_core.clock import SystemClock
 from bwai_core.logging import configure_logging
 from bwai_identity.clients.service import create_client
-from bwai_messaging.bus import Delivery, RetryPolicy
+from bwai_messaging.bus import RetryPolicy
+from bwai_sandbox.settings import SandboxSettings
 
-SINK_QUEUE = "bench-sink"
+SANDBOX_START_TIMEOUT_S = 30.0
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -48,38 +47,50 @@ async def main(args: argparse.Namespace) -> None:
         amqp_url=args.amqp_url,
         amqp_exchange=f"bench.{run_id}",
         queue_prefix=f"bench.{run_id}.",
+        sandbox_in_process=False,
     )
     platform = Platform(config)
+    sandbox = await _start_sandbox(platform.sandbox_settings())
     try:
         await platform.start()
-        await _add_sink(platform)
         print(json.dumps(await _run_info(platform)), flush=True)
         await _wait_for_stop()
     finally:
         await platform.stop()
+        await _stop_sandbox(sandbox)
         await _clean_up(platform, args.database_url)
 
 
-async def _add_sink(platform: Platform) -> None:
-    config = platform.config
-    if config.amqp_url is None:
-        assert platform.bus is not None
-        await platform.bus.subscribe(SINK_QUEUE, ["#"], _discard, prefetch=1)
-        return
-    connection = await aio_pika.connect(config.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            config.amqp_exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(
-            config.queue_prefix + SINK_QUEUE, auto_delete=False, arguments={"x-max-length": 0}
-        )
-        await queue.bind(exchange, routing_key="#")
+async def _start_sandbox(settings: SandboxSettings) -> asyncio.subprocess.Process:
+    """Start bench.sandbox with the platform's secrets and wait until it accepts connections."""
+    environment = dict(os.environ)
+    for name, value in settings.model_dump(exclude_unset=True).items():
+        environment[f"BWAI_SANDBOX_{name.upper()}"] = str(value)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.sandbox", env=environment, stdin=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + SANDBOX_START_TIMEOUT_S
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(settings.host, settings.port)
+        except OSError:
+            if child.returncode is not None or time.monotonic() > deadline:
+                await _stop_sandbox(child)
+                raise RuntimeError("the sandbox did not start; see its output above") from None
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return child
 
 
-async def _discard(_: Delivery) -> None:
-    return None
+async def _stop_sandbox(child: asyncio.subprocess.Process) -> None:
+    if child.returncode is None:
+        child.terminate()
+    try:
+        await asyncio.wait_for(child.wait(), timeout=10)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
 
 
 async def _run_info(platform: Platform) -> dict[str, Any]:
@@ -128,7 +139,7 @@ async def _clean_up(platform: Platform, admin_url: str) -> None:
     if config.amqp_url is None:
         return
     levels = RetryPolicy().retry_levels
-    queues = [config.queue_prefix + SINK_QUEUE]
+    queues: list[str] = []
     for host in platform.hosts:
         for queue in host.queues:
             queues += [queue, f"{queue}.dlq", *(f"{queue}.retry.{n}" for n in range(1, levels + 1))]

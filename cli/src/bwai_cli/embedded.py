@@ -11,7 +11,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
@@ -30,6 +30,9 @@ from bwai_cli.host import ServiceHost
 from bwai_cli.secrets import DevSecrets, load_or_create
 from bwai_cli.servers import QuietSignalServer, make_server, wait_started
 
+if TYPE_CHECKING:
+    from bwai_sandbox.settings import SandboxSettings
+
 log = structlog.get_logger()
 
 # The sandbox's NOWPayments account login (its payment list API needs a JWT from POST /auth).
@@ -42,6 +45,9 @@ class PlatformConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     sandbox_port: int = 8090
+    # False: the sandbox runs elsewhere (its own process, `sandbox_settings()`) on sandbox_port,
+    # so that the platform's process does not spend its time on the providers' side.
+    sandbox_in_process: bool = True
     # The local mail sink: SMTP for the services, a web page and JSON for people and tests.
     mail_smtp_port: int = 8025
     mail_web_port: int = 8026
@@ -87,7 +93,8 @@ class Platform:
         admin_url = config.database_admin_url or await self._start_embedded_postgres()
         self.bus = self._make_bus()
         await self.bus.connect()
-        await self._start_sandbox()
+        if config.sandbox_in_process:
+            await self._start_sandbox()
         await self._start_mailsink()
 
         schemas = SchemaRegistry.default()
@@ -148,10 +155,16 @@ class Platform:
 
     async def _start_sandbox(self) -> None:
         from bwai_sandbox.app import create_app
+
+        await self._serve(create_app(self.sandbox_settings()), self.config.sandbox_port)
+
+    def sandbox_settings(self) -> SandboxSettings:
+        """Return the sandbox's settings: the platform's development secrets and its URLs."""
         from bwai_sandbox.settings import SandboxSettings
 
-        assert self.secrets is not None
-        settings = SandboxSettings(
+        if self.secrets is None:
+            self.secrets = load_or_create(self.config.data_dir)
+        return SandboxSettings(
             host=self.config.host,
             port=self.config.sandbox_port,
             public_url=self.sandbox_url,
@@ -163,7 +176,6 @@ class Platform:
             coinbase_webhook_secret=self.secrets.coinbase_webhook_secret,
             coinbase_webhook_url=f"{self.api_url}/v1/webhooks/coinbase-commerce",
         )
-        await self._serve(create_app(settings), self.config.sandbox_port)
 
     async def _start_mailsink(self) -> None:
         from bwai_mailsink import MailSink, create_app

@@ -8,14 +8,17 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import httpx
 import jwt
 import pytest
+from bwai_core.clock import FrozenClock
 from bwai_core.errors import Unauthenticated
 from bwai_web.app import create_service_app
 from bwai_web.auth import (
+    DEFAULT_LEEWAY_S,
     CurrentPrincipal,
     JWKSCache,
     Principal,
@@ -339,3 +342,75 @@ async def test_operator_passes_role_check(
         response = await client.get("/operators-only", headers=headers)
 
     assert response.status_code == 200
+
+
+async def test_repeated_token_comes_from_cache(signing_key: KeyPair, jwks: StaticJWKS) -> None:
+    verifier = verifier_for(jwks)
+    token = sign(signing_key)
+
+    first = await verifier.verify(token)
+    second = await verifier.verify(token)
+
+    assert second is first
+
+
+async def test_cached_token_expires(signing_key: KeyPair, jwks: StaticJWKS) -> None:
+    start = datetime.now(UTC)
+    clock = FrozenClock(start)
+    verifier = TokenVerifier(JWKSCache(jwks), issuer=ISSUER, audience=AUDIENCE, clock=clock)
+    token = sign(signing_key, exp=int(start.timestamp()) + 60)
+    await verifier.verify(token)
+
+    clock.advance(timedelta(seconds=60 + DEFAULT_LEEWAY_S))
+
+    with pytest.raises(TokenInvalid, match="expired"):
+        await verifier.verify(token)
+    with pytest.raises(TokenInvalid, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_cached_access_token_is_no_step_up(signing_key: KeyPair, jwks: StaticJWKS) -> None:
+    verifier = verifier_for(jwks)
+    access = sign(signing_key)
+    await verifier.verify(access)
+
+    with pytest.raises(TokenInvalid, match="not of type 'step_up'"):
+        await verifier.verify_claims(access, "step_up")
+
+
+async def test_step_up_token_is_no_access_token(signing_key: KeyPair, jwks: StaticJWKS) -> None:
+    verifier = verifier_for(jwks)
+    step_up = sign(signing_key, typ="step_up", action="refund", target="p-1")
+    await verifier.verify_claims(step_up, "step_up")
+
+    with pytest.raises(TokenInvalid, match="not of type 'access'"):
+        await verifier.verify(step_up)
+    with pytest.raises(TokenInvalid, match="not of type 'access'"):
+        await verifier.verify(step_up)
+
+
+async def test_cached_token_fails_once_key_is_withdrawn(
+    signing_key: KeyPair, jwks: StaticJWKS
+) -> None:
+    now = [1000.0]
+    cache = JWKSCache(jwks, max_age_s=300.0, monotonic=lambda: now[0])
+    verifier = TokenVerifier(cache, issuer=ISSUER, audience=AUDIENCE)
+    token = sign(signing_key)
+    await verifier.verify(token)
+    jwks.keys = [new_key("key-2")]
+
+    now[0] += 301.0
+
+    with pytest.raises(TokenInvalid, match="unknown key"):
+        await verifier.verify(token)
+
+
+async def test_token_cache_drops_least_recent(signing_key: KeyPair, jwks: StaticJWKS) -> None:
+    verifier = TokenVerifier(JWKSCache(jwks), issuer=ISSUER, audience=AUDIENCE, cache_size=2)
+    tokens = [sign(signing_key, sub=f"client-{i}") for i in range(3)]
+    first = await verifier.verify(tokens[0])
+    third = await verifier.verify(tokens[2])
+    await verifier.verify(tokens[1])
+
+    assert await verifier.verify(tokens[2]) is third
+    assert await verifier.verify(tokens[0]) is not first

@@ -67,13 +67,26 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in jsonb")
 
 
+async def _reset_connection(conn: asyncpg.Connection) -> None:
+    """Leave no transaction open on a connection returned to the pool, and nothing more.
+
+    asyncpg's default reset also sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`, a round trip on every release. Code that takes session state (an advisory
+    lock, LISTEN, SET) therefore undoes it itself before it releases the connection. asyncpg
+    0.32 rolls back an open transaction before it calls this.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    """Open a pool whose connections decode jsonb and reset cleanly when returned."""
+    """Open a pool whose connections decode jsonb and come back without an open transaction."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_reset_connection,
         # Each statement is prepared once per connection and reused; asyncpg's cache does it.
         statement_cache_size=256,
         command_timeout=30,
@@ -86,7 +99,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """Yield a connection inside a transaction that commits on exit and rolls back on error.
 
-    asyncpg resets a released connection (rollback included), so a cancelled request never
+    asyncpg rolls back a released connection's open transaction, so a cancelled request never
     returns a connection to the pool with a transaction still open.
     """
     async with pool.acquire() as conn, conn.transaction():
@@ -113,8 +126,18 @@ async def apply_migrations(pool: asyncpg.Pool, sources: Iterable[MigrationSource
             for source in sources:
                 applied += await _apply_source(conn, source)  # type: ignore[arg-type]
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+            await _unlock_or_close(conn, MIGRATION_LOCK_KEY)
     return applied
+
+
+async def _unlock_or_close(conn: Any, key: int) -> None:
+    # The pool's reset leaves advisory locks alone, so a connection that could not release
+    # the lock is closed rather than returned to the pool still holding it.
+    try:
+        await conn.execute("SELECT pg_advisory_unlock($1)", key)
+    except BaseException:
+        conn.terminate()
+        raise
 
 
 async def _apply_source(conn: asyncpg.Connection, source: MigrationSource) -> list[str]:

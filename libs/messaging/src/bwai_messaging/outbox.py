@@ -89,6 +89,16 @@ def _unconsumed(row: asyncpg.Record, result: BaseException | None) -> bool:
     return True
 
 
+# The same insert as a data-modifying CTE of the caller's statement (see `enqueue_sql`).
+# pg_notify runs once per inserted row, and PostgreSQL folds those into one notification.
+_INSERT_CTE = """
+INSERT INTO outbox (id, event_type, payload)
+SELECT * FROM unnest(${ids}::uuid[], ${types}::text[], ${payloads}::bytea[])
+WHERE {only_if}
+RETURNING pg_notify('outbox', '')
+"""
+
+
 async def enqueue(conn: Connection, *events: Event, schemas: SchemaRegistry) -> None:
     """Validate the events and add them to the outbox in the caller's transaction.
 
@@ -96,14 +106,39 @@ async def enqueue(conn: Connection, *events: Event, schemas: SchemaRegistry) -> 
     """
     if not events:
         return
+    await conn.execute(_INSERT, *_rows(events, schemas))
+
+
+def enqueue_sql(
+    *events: Event, schemas: SchemaRegistry, first_parameter: int, only_if: str = "true"
+) -> tuple[str, list[Any]]:
+    """Return an INSERT for a WITH clause that adds the events to the outbox, and its arguments.
+
+    Lets a writer add its events in its own statement, which is atomic without an explicit
+    transaction: `WITH ..., outbox_rows AS (<sql>) SELECT ...`. Like `enqueue`, the rows are
+    written with `NOTIFY outbox`, sent when the statement's transaction commits. The SQL uses
+    the parameters `$first_parameter` to `$first_parameter + 2`, and inserts nothing unless the
+    SQL condition `only_if` holds (it may name the statement's other CTEs). Raises InvalidEvent
+    when any event breaks its schema.
+    """
+    sql = _INSERT_CTE.format(
+        ids=first_parameter,
+        types=first_parameter + 1,
+        payloads=first_parameter + 2,
+        only_if=only_if,
+    )
+    return sql, _rows(events, schemas)
+
+
+def _rows(events: tuple[Event, ...], schemas: SchemaRegistry) -> list[Any]:
+    # Validated first, so an invalid event stops the write before anything is sent.
     for event in events:
         schemas.validate(event)
-    await conn.execute(
-        _INSERT,
+    return [
         [event.id for event in events],
         [event.type for event in events],
         [event.to_bytes() for event in events],
-    )
+    ]
 
 
 class OutboxRelay:

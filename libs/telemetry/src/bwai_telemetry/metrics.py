@@ -1,7 +1,7 @@
 """Prometheus metrics of the bus, the outbox, webhooks, payments and reconciliation.
 
 Every metric lives in the process-wide default registry. In the embedded platform all services
-share it, and the `service` label tells them apart. Label values are bounded: service names,
+share it, and the `service` label distinguishes them. Label values are bounded: service names,
 event types, queue names, provider names and fixed reason codes, never ids.
 """
 
@@ -21,8 +21,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-# Consumer durations and initiation times sit in the millisecond range; lag can reach minutes
-# while retries back off (the retry delays go up to 20 s by default).
+# Consumer durations and initiation times are in the millisecond range. Lag can reach minutes
+# while retries back off, because the default retry delays go up to 20 s.
 _FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _LAG_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
@@ -126,7 +126,7 @@ def timed_payment_initiation(provider: str) -> Iterator[None]:
 
 def record_reconciliation_run(provider: str, mismatch_rate: Decimal, completed_at_s: float) -> None:
     """Publish a completed run's mismatch rate (a fraction, 0.001 is 0.1%) for the alert rule."""
-    # A gauge holds a float. The rate is only compared with a threshold, never summed as money.
+    # A gauge stores a float. The rate is only compared with a threshold, never summed as money.
     RECONCILIATION_MISMATCH_RATE.labels(provider).set(float(mismatch_rate))
     RECONCILIATION_COMPLETED.labels(provider).set(completed_at_s)
 

@@ -3,7 +3,7 @@
 A provider's webhook arrives without our trace context, so webhooks-ingest starts a new trace
 for it. The payment row stores the traceparent of its initiation. The handler that applies the
 webhook opens `span_in_stored_trace` with that stored context as parent and a link to the
-webhook's trace, so the ledger entry the webhook causes is in the initiation's trace, and the
+webhook's trace. So the ledger entry the webhook causes is in the initiation's trace, and the
 webhook's own trace still leads there through the link.
 """
 

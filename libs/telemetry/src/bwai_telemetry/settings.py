@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class TelemetrySettings(BaseSettings):
-    """Where traces and errors go; everything unset means no exporter and no Sentry."""
+    """Trace and error destinations. With nothing set there is no exporter and no Sentry."""
 
     model_config = SettingsConfigDict(env_prefix="BWAI_", extra="ignore", frozen=True)
 

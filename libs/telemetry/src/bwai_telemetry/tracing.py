@@ -69,14 +69,28 @@ def configure_tracing(
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
     if exporter is not None:
-        # Synchronous, so a test sees a span as soon as it ends.
+        # Synchronous, so a test can read a span as soon as it ends.
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)
+    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     install_trace_log_processor()
     _state.provider = provider
     log.info("tracing.configured", service=service_name, otlp_url=url)
     return True
+
+
+def stop_tracing() -> None:
+    """Stop recording spans in this process: flush, stop instrumenting asyncpg, forget the provider.
+
+    OpenTelemetry's global provider cannot be replaced, so a later `configure_tracing` in the
+    same process keeps using the first one. Tests that enable tracing call this when done so
+    that later tests see the untraced behaviour.
+    """
+    if _state.provider is None:
+        return
+    AsyncPGInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
+    _state.provider.shutdown()
+    _state.provider = None
 
 
 def tracing_enabled() -> bool:

@@ -46,7 +46,9 @@ def create_service_app(
     as `/v1/webhooks/nowpayments` to its own limit in bytes. `/readyz` runs the database and bus
     checks plus `ready_checks`, where a check of the same name replaces the built-in one.
     """
-    app = FastAPI(title=title)
+    # FastAPI's own OpenTelemetry spans would duplicate the server span that
+    # RequestContextMiddleware opens, and metrics go to Prometheus instead.
+    app = FastAPI(title=title, telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.ctx = ctx
     register_service(ctx.name)
 

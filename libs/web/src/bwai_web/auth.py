@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -28,6 +29,8 @@ JWKSFetch = Callable[[], Awaitable[dict[str, Any]]]
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a token type name, not a secret
 # Clock skew tolerated between identity and the verifying service, in seconds.
 DEFAULT_LEEWAY_S = 30.0
+# Verified access tokens remembered per verifier; a client reuses its token until it expires.
+DEFAULT_CACHE_SIZE = 10_000
 
 
 class TokenInvalid(Unauthenticated):
@@ -144,8 +147,23 @@ class JWKSCache:
         log.info("auth.jwks.refreshed", kids=sorted(self._keys))
 
 
+@dataclass(frozen=True, slots=True)
+class _VerifiedToken:
+    kid: str
+    key: jwt.PyJWK
+    claims: dict[str, Any]
+    principal: Principal
+
+
 class TokenVerifier:
-    """Verify access tokens issued by identity and turn their claims into a Principal."""
+    """Verify access tokens issued by identity and turn their claims into a Principal.
+
+    Verifying an Ed25519 signature and decoding the claims costs more than the rest of a short
+    request's authentication, and a client sends the same access token until it expires. So
+    `verify` remembers each verified access token (the exact string, up to `cache_size` of
+    them, least recently used out first) and on a repeat only checks the times again and that
+    the signing key is still the one in the key set. Step-up tokens are never cached.
+    """
 
     def __init__(
         self,
@@ -156,8 +174,11 @@ class TokenVerifier:
         algorithms: Sequence[str] = ("EdDSA", "ES256"),
         leeway_s: float = DEFAULT_LEEWAY_S,
         clock: Clock | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self._jwks = jwks
+        self._cache: OrderedDict[str, _VerifiedToken] = OrderedDict()
+        self._cache_size = cache_size
         self._clock = clock or SystemClock()
         self._issuer = issuer
         self._audience = audience
@@ -166,7 +187,13 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Return the token's Principal; raise TokenInvalid (401) for any verification failure."""
-        return _principal(await self.verify_claims(token, ACCESS_TOKEN_TYPE))
+        cached = self._cache.get(token)
+        if cached is not None and await self._still_valid(token, cached):
+            return cached.principal
+        kid, key, claims = await self._verify(token, ACCESS_TOKEN_TYPE)
+        principal = _principal(claims)
+        self._remember(token, _VerifiedToken(kid, key, claims, principal))
+        return principal
 
     async def verify_claims(self, token: str, token_type: str) -> dict[str, Any]:
         """Return the claims of a valid token whose `typ` is `token_type`; else raise TokenInvalid.
@@ -174,6 +201,31 @@ class TokenVerifier:
         Every token type shares the keys, issuer and audience, so the `typ` check is what keeps
         a step-up token from passing as an access token and the other way round.
         """
+        _, _, claims = await self._verify(token, token_type)
+        return claims
+
+    async def _still_valid(self, token: str, cached: _VerifiedToken) -> bool:
+        """Check a cached token's times again; False when its signing key is no longer current.
+
+        Raises TokenInvalid, and forgets the token, once it has expired.
+        """
+        try:
+            self._check_times(cached.claims)
+        except TokenInvalid:
+            self._cache.pop(token, None)
+            raise
+        if await self._jwks.get_key(cached.kid) is not cached.key:
+            self._cache.pop(token, None)
+            return False
+        self._cache.move_to_end(token)
+        return True
+
+    def _remember(self, token: str, verified: _VerifiedToken) -> None:
+        self._cache[token] = verified
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def _verify(self, token: str, token_type: str) -> tuple[str, jwt.PyJWK, dict[str, Any]]:
         header = _unverified_header(token)
         algorithm = header.get("alg")
         if algorithm not in self._algorithms:
@@ -185,7 +237,7 @@ class TokenVerifier:
         key = await self._jwks.get_key(kid)
         if key is None:
             raise TokenInvalid("token is signed with an unknown key")
-        return self._decode(token, key, algorithm, token_type)
+        return kid, key, self._decode(token, key, algorithm, token_type)
 
     def _decode(
         self, token: str, key: jwt.PyJWK, algorithm: str, token_type: str

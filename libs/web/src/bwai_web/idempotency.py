@@ -195,6 +195,15 @@ LEFT JOIN (SELECT true AS read_found, q.* FROM ({read_sql}) AS q) AS r ON true
 """
 
 
+_COMPLETE_SQL = """
+UPDATE idempotency_keys
+SET state = 'completed', response_status = ${status}, response_body = ${body},
+    response_headers = ${headers}
+WHERE scope = ${scope} AND key = ${key} AND state = 'in_flight' AND {only_if}
+RETURNING 1
+"""
+
+
 async def complete(
     conn: asyncpg.Connection,
     *,
@@ -205,21 +214,46 @@ async def complete(
     headers: dict[str, str],
 ) -> None:
     """Store the response of a claimed key; call it in the transaction that commits the work."""
-    result = await conn.execute(
-        """
-        UPDATE idempotency_keys
-        SET state = 'completed', response_status = $3, response_body = $4, response_headers = $5
-        WHERE scope = $1 AND key = $2 AND state = 'in_flight'
-        """,
-        scope,
-        key,
-        status,
-        body,
-        headers,
+    sql, args = complete_sql(
+        scope=scope, key=key, status=status, body=body, headers=headers, first_parameter=1
     )
-    if result == "UPDATE 0":
-        # The key was released or completed by a request that took over an expired lock.
-        log.warning("idempotency.complete.missed", scope=scope, idempotency_key=key)
+    if await conn.fetchval(sql, *args) is None:
+        report_missed_completion(scope=scope, key=key)
+
+
+def complete_sql(
+    *,
+    scope: str,
+    key: str,
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    first_parameter: int,
+    only_if: str = "true",
+) -> tuple[str, list[Any]]:
+    """Return the UPDATE of `complete` for a WITH clause, and its arguments.
+
+    Lets the work's own statement store the response, so effect and response commit together
+    without an explicit transaction. The UPDATE returns one row when it stored the response,
+    none when the key was no longer in flight (then call `report_missed_completion`). It uses
+    the parameters `$first_parameter` to `$first_parameter + 4` and changes nothing unless the
+    SQL condition `only_if` holds.
+    """
+    sql = _COMPLETE_SQL.format(
+        scope=first_parameter,
+        key=first_parameter + 1,
+        status=first_parameter + 2,
+        body=first_parameter + 3,
+        headers=first_parameter + 4,
+        only_if=only_if,
+    )
+    return sql, [scope, key, status, body, headers]
+
+
+def report_missed_completion(*, scope: str, key: str) -> None:
+    """Log a response that was not stored because its key was no longer in flight."""
+    # The key was released or completed by a request that took over an expired lock.
+    log.warning("idempotency.complete.missed", scope=scope, idempotency_key=key)
 
 
 async def release(pool: asyncpg.Pool | asyncpg.Connection, *, scope: str, key: str) -> None:

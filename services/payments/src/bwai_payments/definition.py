@@ -8,6 +8,7 @@ from bwai_core.db import MigrationSource
 from bwai_core.secrets import SecretValues, SecretWatcher, secret_store_from_settings
 from bwai_web.idempotency import IDEMPOTENCY_MIGRATIONS
 from bwai_web.service import ConsumerSpec, ServiceContext, ServiceDefinition
+from bwai_web.stepup import STEP_UP_MIGRATIONS
 
 from bwai_payments.app import create_app
 from bwai_payments.payments.service import ADAPTERS_KEY
@@ -18,6 +19,7 @@ from bwai_payments.provider_events.consumers import (
 from bwai_payments.providers import build_adapters
 from bwai_payments.reconciliation.consumers import with_provider_state
 from bwai_payments.reconciliation.scheduler import start_scheduler, stop_scheduler
+from bwai_payments.refunds.consumers import PAYOUT_EVENT_RECEIVED, payout_event_handler
 from bwai_payments.settings import PaymentsSettings
 
 PAYMENTS_MIGRATIONS = MigrationSource("payments", "bwai_payments")
@@ -31,7 +33,10 @@ def consumers(ctx: ServiceContext) -> Sequence[ConsumerSpec]:
         ConsumerSpec(
             queue="payments",
             handlers={
-                PROVIDER_EVENT_RECEIVED: with_provider_state(provider_event_handler(ctx), ctx.clock)
+                PROVIDER_EVENT_RECEIVED: with_provider_state(
+                    provider_event_handler(ctx), ctx.clock
+                ),
+                PAYOUT_EVENT_RECEIVED: payout_event_handler(ctx),
             },
         )
     ]
@@ -71,10 +76,17 @@ async def on_stop(ctx: ServiceContext) -> None:
 SERVICE = ServiceDefinition(
     name="payments",
     settings_class=PaymentsSettings,
-    migrations=[IDEMPOTENCY_MIGRATIONS, PAYMENTS_MIGRATIONS],
+    migrations=[IDEMPOTENCY_MIGRATIONS, STEP_UP_MIGRATIONS, PAYMENTS_MIGRATIONS],
     create_app=create_app,
     consumers=consumers,
-    public_prefixes=("/v1/orders", "/v1/payments", "/v1/reconciliation"),
+    public_prefixes=(
+        "/v1/orders",
+        "/v1/payments",
+        "/v1/reconciliation",
+        "/v1/refunds",
+        "/v1/disputes",
+        "/v1/audit",
+    ),
     on_start=on_start,
     on_stop=on_stop,
 )

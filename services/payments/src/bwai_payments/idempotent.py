@@ -28,16 +28,23 @@ class IdempotencyKeyMissing(InvalidRequest):
     title = "Idempotency-Key header missing"
 
 
+# Runs in the work's final transaction with the response status and body (the operator audit).
+CompletionHook = Callable[[asyncpg.Connection, int, Any], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class Completion:
     """Stores the response for the claimed key inside the work's final transaction."""
 
     scope: str
     key: str
+    on_complete: CompletionHook | None = None
 
     async def complete(
         self, conn: asyncpg.Connection, status: int, body: Any, headers: dict[str, str]
     ) -> Response:
+        if self.on_complete is not None:
+            await self.on_complete(conn, status, body)
         content = jsonutil.dumps(body)
         all_headers = {"Content-Type": "application/json", **headers}
         await idempotency.complete(
@@ -60,6 +67,7 @@ async def run_once(
     key: str,
     fingerprint: bytes,
     work: Callable[[Completion], Awaitable[Response]],
+    on_complete: CompletionHook | None = None,
 ) -> Response:
     """Claim `key`, then run `work` once, or replay the response stored for the key."""
     claim = await idempotency.claim(
@@ -68,7 +76,7 @@ async def run_once(
     if claim.replay is not None:
         return claim.replay.to_response()
     try:
-        return await work(Completion(scope, key))
+        return await work(Completion(scope, key, on_complete))
     except Exception:
         await idempotency.release(pool, scope=scope, key=key)
         raise
@@ -84,6 +92,7 @@ async def run_once_after_read(
     read_sql: str,
     read_args: Sequence[Any],
     work: Callable[[asyncpg.Record | None, Completion], Awaitable[Response]],
+    on_complete: CompletionHook | None = None,
 ) -> Response:
     """Claim `key` and run the query `read_sql` in one statement, then `work` with its row.
 
@@ -102,7 +111,7 @@ async def run_once_after_read(
     if claim.replay is not None:
         return claim.replay.to_response()
     try:
-        return await work(row, Completion(scope, key))
+        return await work(row, Completion(scope, key, on_complete))
     except Exception:
         await idempotency.release(pool, scope=scope, key=key)
         raise

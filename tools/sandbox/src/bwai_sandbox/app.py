@@ -25,6 +25,8 @@ from bwai_sandbox.faults import InjectedFailure
 from bwai_sandbox.models import Provider
 from bwai_sandbox.nowpayments.api import router as nowpayments_router
 from bwai_sandbox.nowpayments.errors import NowPaymentsError
+from bwai_sandbox.payouts.api import control_router as payouts_control_router
+from bwai_sandbox.payouts.api import router as payouts_router
 from bwai_sandbox.request_log import RequestLogMiddleware
 from bwai_sandbox.sandbox import Sandbox
 from bwai_sandbox.settings import SandboxSettings
@@ -46,7 +48,15 @@ def create_app(settings: SandboxSettings, *, clock: Clock | None = None) -> Fast
     app = FastAPI(title="Provider sandbox", lifespan=lifespan)
     app.state.sandbox = sandbox
     app.add_middleware(RequestLogMiddleware, state=sandbox.state, clock=sandbox.clock)
-    for router in (nowpayments_router, coinbase_router, checkout_router, control_router):
+    routers = (
+        nowpayments_router,
+        payouts_router,
+        coinbase_router,
+        checkout_router,
+        control_router,
+        payouts_control_router,
+    )
+    for router in routers:
         app.include_router(router)
     _install_error_handlers(app)
 

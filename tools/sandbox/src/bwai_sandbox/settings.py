@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development 2FA secret of the sandbox account: base32 of a fixed phrase, a public test
+# value. Configure payments with the same value (BWAI_NOWPAYMENTS_PAYOUT_TOTP_SECRET) so that it
+# makes the payout verification codes itself.
+DEV_PAYOUT_TOTP_SECRET = base64.b32encode(b"bwai sandbox payouts").decode().rstrip("=")
 
 
 class SandboxSettings(BaseSettings):
@@ -27,6 +34,9 @@ class SandboxSettings(BaseSettings):
     nowpayments_password: str = "sandbox-nowpayments-password"  # noqa: S105
     # NOWPayments documents a 5-minute lifetime for the token from POST /v1/auth.
     nowpayments_token_ttl_seconds: int = Field(default=300, ge=1)
+    # Base32 TOTP secret of the account's 2FA, which payout verification codes must match;
+    # unset means DEV_PAYOUT_TOTP_SECRET.
+    nowpayments_payout_totp_secret: str | None = None
 
     coinbase_api_key: str = "sandbox-coinbase-api-key"
     coinbase_webhook_secret: str = "sandbox-coinbase-webhook-secret"  # noqa: S105
@@ -40,6 +50,9 @@ class SandboxSettings(BaseSettings):
     webhook_max_attempts: int = Field(default=5, ge=1)
     webhook_retry_initial_ms: int = Field(default=500, ge=0)
     webhook_retry_max_ms: int = Field(default=10_000, ge=0)
+
+    def payout_totp_secret(self) -> str:
+        return self.nowpayments_payout_totp_secret or DEV_PAYOUT_TOTP_SECRET
 
     @property
     def base_url(self) -> str:

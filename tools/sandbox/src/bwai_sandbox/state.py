@@ -12,6 +12,7 @@ from bwai_sandbox.delivery import Delivery
 from bwai_sandbox.faults import Fault, FaultMode
 from bwai_sandbox.models import Provider
 from bwai_sandbox.nowpayments.store import NowPaymentsStore
+from bwai_sandbox.payouts.models import PayoutStore
 
 
 @dataclass(slots=True)
@@ -50,6 +51,7 @@ class SandboxState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     nowpayments: NowPaymentsStore = field(default_factory=NowPaymentsStore)
     coinbase: CoinbaseStore = field(default_factory=CoinbaseStore)
+    payouts: PayoutStore = field(default_factory=PayoutStore)
     requests: list[RequestRecord] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     deliveries: dict[str, Delivery] = field(default_factory=dict)
@@ -84,6 +86,7 @@ class SandboxState:
     def reset(self) -> None:
         self.nowpayments = NowPaymentsStore()
         self.coinbase = CoinbaseStore()
+        self.payouts = PayoutStore()
         self.requests.clear()
         self.faults.clear()
         self.deliveries.clear()

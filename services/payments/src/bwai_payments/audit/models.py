@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from bwai_web.auth import Principal
 from pydantic import BaseModel
 
 
@@ -22,6 +23,14 @@ class RequestMeta:
     correlation_id: str | None = None
     request_id: str | None = None
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRequest:
+    """The caller of a request and the request's details, as an audited action needs them."""
+
+    principal: Principal
+    meta: RequestMeta
 
 
 @dataclass(frozen=True, slots=True)

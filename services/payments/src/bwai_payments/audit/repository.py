@@ -85,4 +85,3 @@ async def list_entries(
         limit,
     )
     return rows
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -13,9 +13,15 @@ from bwai_web.auth import Principal
 
 from bwai_payments.audit import repository
 from bwai_payments.audit.models import AuditTarget, RequestMeta
+from bwai_payments.idempotent import CompletionHook
 from bwai_payments.reconciliation.audit import AuditHook, OperatorAction
 
 log = structlog.get_logger()
+
+# Records one action on the caller's connection, with the target's state before and after.
+AuditCall = Callable[
+    [asyncpg.Connection, Mapping[str, Any] | None, Mapping[str, Any]], Awaitable[None]
+]
 
 
 async def record_operator_action(
@@ -52,6 +58,43 @@ async def record_operator_action(
         target_id=target.id,
     )
     return entry_id
+
+
+def audit_on_complete(
+    principal: Principal, request_meta: RequestMeta, action: str, target_type: str
+) -> CompletionHook | None:
+    """Return a hook that audits a created resource when its response is stored.
+
+    The target is the response body's `id`; None for a caller who is not an operator.
+    """
+    if not principal.is_operator:
+        return None
+
+    async def hook(conn: asyncpg.Connection, status: int, body: Any) -> None:
+        if status >= 300 or not isinstance(body, dict):
+            return
+        target = AuditTarget(target_type, str(body["id"]), body.get("tenant_id"))
+        await record_operator_action(conn, principal, request_meta, action, target, after=body)
+
+    return hook
+
+
+def audit_call(
+    principal: Principal, request_meta: RequestMeta, action: str, target_type: str
+) -> AuditCall | None:
+    """Return a call that audits a change of the target whose state `after` carries the id."""
+    if not principal.is_operator:
+        return None
+
+    async def call(
+        conn: asyncpg.Connection, before: Mapping[str, Any] | None, after: Mapping[str, Any]
+    ) -> None:
+        target = AuditTarget(target_type, str(after["id"]), after.get("tenant_id"))
+        await record_operator_action(
+            conn, principal, request_meta, action, target, before=before, after=after
+        )
+
+    return call
 
 
 def reconciliation_audit_hook(clock: Clock) -> AuditHook:

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from bwai_payments.access import Caller, Reader, acting_tenant, visible_tenant
+from bwai_payments.audit.dependencies import RequestMetaDep
+from bwai_payments.audit.service import audit_call, audit_on_complete
 from bwai_payments.idempotent import require_key, run_once
 from bwai_payments.orders import service
 from bwai_payments.orders.models import CreateOrderRequest, OrderOut, OrderPage, OrderStatus
@@ -26,7 +28,11 @@ def _ctx(request: Request) -> ServiceContext:
 
 @router.post("", status_code=201, response_model=OrderOut)
 async def create_order(
-    request: Request, body: CreateOrderRequest, caller: Caller, key: IdempotencyKeyHeader
+    request: Request,
+    body: CreateOrderRequest,
+    caller: Caller,
+    key: IdempotencyKeyHeader,
+    meta: RequestMetaDep,
 ) -> Response:
     """Create an order. Requires an Idempotency-Key; a repeat replays the first response."""
     ctx = _ctx(request)
@@ -39,6 +45,7 @@ async def create_order(
         key=require_key(key),
         fingerprint=fingerprint("POST", request.url.path, raw),
         work=lambda completion: service.create_order(ctx, body, tenant_id, completion),
+        on_complete=audit_on_complete(caller, meta, "order.created", "order"),
     )
 
 
@@ -71,5 +78,8 @@ async def list_orders(
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut)
-async def cancel_order(request: Request, order_id: UUID, caller: Caller) -> OrderOut:
-    return await service.cancel_order(_ctx(request), order_id, visible_tenant(caller))
+async def cancel_order(
+    request: Request, order_id: UUID, caller: Caller, meta: RequestMetaDep
+) -> OrderOut:
+    audit = audit_call(caller, meta, "order.cancelled", "order")
+    return await service.cancel_order(_ctx(request), order_id, visible_tenant(caller), audit)

@@ -12,6 +12,7 @@ from bwai_web.service import ServiceContext
 from starlette.responses import Response
 
 from bwai_payments import events
+from bwai_payments.audit.service import AuditCall
 from bwai_payments.errors import OrderNotCancellable, OrderNotFound
 from bwai_payments.idempotent import Completion
 from bwai_payments.orders import repository
@@ -77,12 +78,20 @@ async def list_orders(
     return OrderPage(items=items, next_cursor=next_cursor)
 
 
-async def cancel_order(ctx: ServiceContext, order_id: UUID, tenant_id: str | None) -> OrderOut:
-    """Cancel an open order. Cancelling a cancelled order returns it unchanged."""
+async def cancel_order(
+    ctx: ServiceContext, order_id: UUID, tenant_id: str | None, audit: AuditCall | None = None
+) -> OrderOut:
+    """Cancel an open order. Cancelling a cancelled order returns it unchanged.
+
+    `audit` records the cancellation in its transaction (operator requests).
+    """
     async with transaction(ctx.pool) as conn:
         row = await repository.cancel_open_order(conn, order_id, tenant_id, ctx.clock.now())
         if row is not None:
-            return OrderOut.from_row(row)
+            order = OrderOut.from_row(row)
+            if audit is not None:
+                await audit(conn, {"status": "open"}, order.model_dump(mode="json"))
+            return order
         current = await repository.get_order(conn, order_id, tenant_id)
     if current is None:
         raise OrderNotFound(f"order {order_id} not found")

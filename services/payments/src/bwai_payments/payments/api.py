@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bwai_payments.access import Caller, Reader, visible_tenant
+from bwai_payments.audit.dependencies import RequestMetaDep
+from bwai_payments.audit.service import audit_on_complete
 from bwai_payments.errors import OrderNotFound
 from bwai_payments.idempotent import require_key, run_once_after_read
 from bwai_payments.payments import repository, service
@@ -32,6 +34,7 @@ async def initiate_payment(
     body: InitiatePaymentRequest,
     caller: Caller,
     key: IdempotencyKeyHeader,
+    meta: RequestMetaDep,
 ) -> Response:
     """Start a payment with a provider. Requires an Idempotency-Key; a repeat replays the first
     response and never creates a second provider checkout."""
@@ -51,6 +54,7 @@ async def initiate_payment(
             work=lambda order, completion: service.initiate_payment(
                 ctx, order_id, order, body, completion
             ),
+            on_complete=audit_on_complete(caller, meta, "payment.initiated", "payment"),
         )
 
 

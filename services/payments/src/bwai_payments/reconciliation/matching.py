@@ -45,91 +45,109 @@ CREATE TEMP TABLE {STAGING_TABLE} (
 # $1 run id, $2 provider, $3 day start, $4 day end (exclusive), $5 previous version's run id.
 # Our side of the day: deposits whose last provider status change falls in the day, plus every
 # deposit the provider listed, so a payment whose days disagree is compared, not reported twice.
+# Each staged record is one row; a deposit of the day that the provider did not list is added
+# by an anti-join. Both are UNION ALL branches, so no sort or hash removes duplicates.
 # Amounts are compared after rounding both to the currency's places (18 when unknown).
 _MATCH = f"""
-WITH day_keys AS (
+WITH unlisted AS (
     SELECT s.provider_payment_id FROM reconciliation_provider_states s
     WHERE s.provider = $2 AND s.status_changed_at >= $3 AND s.status_changed_at < $4
-    UNION
+    UNION ALL
     SELECT d.provider_payment_id FROM provider_deposits d
     WHERE d.provider = $2 AND d.updated_at >= $3 AND d.updated_at < $4
       AND NOT EXISTS (
           SELECT 1 FROM reconciliation_provider_states s
           WHERE s.provider = d.provider AND s.provider_payment_id = d.provider_payment_id)
-    UNION
-    SELECT provider_payment_id FROM {STAGING_TABLE}
+),
+sides AS (
+    SELECT p.provider_payment_id, true AS listed, p.status, p.pay_currency, p.actually_paid,
+           p.outcome_amount, p.outcome_currency, p.updated_at
+    FROM {STAGING_TABLE} p
+    UNION ALL
+    SELECT u.provider_payment_id, false, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM unlisted u
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {STAGING_TABLE} p WHERE p.provider_payment_id = u.provider_payment_id)
 ),
 ledger AS (
     SELECT t.provider_payment_id, sum(t.amount) AS paid, min(t.currency) AS currency
-    FROM transactions t JOIN day_keys k ON k.provider_payment_id = t.provider_payment_id
+    FROM transactions t
     WHERE t.provider = $2
+      AND t.provider_payment_id IN (SELECT x.provider_payment_id FROM sides x)
     GROUP BY t.provider_payment_id
 ),
-internal AS (
-    SELECT d.provider_payment_id, d.payment_id,
-           lower(d.provider_status) AS status,
-           lower(COALESCE(l.currency, d.pay_currency)) AS pay_currency,
-           COALESCE(l.paid, 0) AS actually_paid,
-           s.provider_payment_id IS NOT NULL AS has_state,
-           s.outcome_amount,
-           lower(s.outcome_currency) AS outcome_currency,
-           COALESCE(s.status_changed_at, d.updated_at) AS changed_at
-    FROM day_keys k
-    JOIN provider_deposits d ON d.provider = $2 AND d.provider_payment_id = k.provider_payment_id
+compared AS (
+    SELECT x.provider_payment_id, d.payment_id,
+           NOT x.listed AS no_provider,
+           d.provider_payment_id IS NULL AS no_internal,
+           x.status AS p_status, lower(d.provider_status) AS i_status,
+           x.pay_currency AS p_pay_currency,
+           lower(COALESCE(l.currency, d.pay_currency)) AS i_pay_currency,
+           x.actually_paid AS p_paid,
+           CASE WHEN d.provider_payment_id IS NOT NULL THEN COALESCE(l.paid, 0) END AS i_paid,
+           x.outcome_amount AS p_outcome, s.outcome_amount AS i_outcome,
+           x.outcome_currency AS p_outcome_currency,
+           lower(s.outcome_currency) AS i_outcome_currency,
+           x.updated_at AS p_changed_at,
+           COALESCE(s.status_changed_at, d.updated_at) AS i_changed_at,
+           s.provider_payment_id IS NOT NULL AS has_state
+    FROM sides x
+    LEFT JOIN provider_deposits d
+        ON d.provider = $2 AND d.provider_payment_id = x.provider_payment_id
+    -- Joined on the deposit, so a webhook state without a deposit is not our side.
     LEFT JOIN reconciliation_provider_states s
         ON s.provider = $2 AND s.provider_payment_id = d.provider_payment_id
     LEFT JOIN ledger l ON l.provider_payment_id = d.provider_payment_id
+    -- A webhook state of the day whose deposit is missing is neither side.
+    WHERE x.listed OR d.provider_payment_id IS NOT NULL
 ),
-compared AS (
-    SELECT COALESCE(p.provider_payment_id, i.provider_payment_id) AS provider_payment_id,
-           i.payment_id,
-           p.provider_payment_id IS NULL AS no_provider,
-           i.provider_payment_id IS NULL AS no_internal,
-           p.status AS p_status, i.status AS i_status,
-           p.pay_currency AS p_pay_currency, i.pay_currency AS i_pay_currency,
-           p.actually_paid AS p_paid, i.actually_paid AS i_paid,
-           p.outcome_amount AS p_outcome, i.outcome_amount AS i_outcome,
-           p.outcome_currency AS p_outcome_currency, i.outcome_currency AS i_outcome_currency,
-           p.updated_at AS p_changed_at, i.changed_at AS i_changed_at,
-           COALESCE(i.has_state, false) AS has_state,
-           COALESCE(pay.places, 18) AS pay_places,
-           COALESCE(settled.places, 18) AS outcome_places
-    FROM {STAGING_TABLE} p
-    FULL OUTER JOIN internal i ON i.provider_payment_id = p.provider_payment_id
-    LEFT JOIN reconciliation_currency_precision pay
-        ON pay.currency = COALESCE(p.pay_currency, i.pay_currency)
-    LEFT JOIN reconciliation_currency_precision settled
-        ON settled.currency = COALESCE(p.outcome_currency, i.outcome_currency)
-),
-differing AS (
+flagged AS (
     SELECT c.*,
-        CASE WHEN c.no_provider OR c.no_internal THEN '{{}}'::text[]
-        ELSE array_remove(ARRAY[
-            -- A side that saw no payment may not know the pay currency (an unpaid charge).
-            CASE WHEN c.p_pay_currency <> c.i_pay_currency THEN 'pay_currency' END,
-            CASE WHEN c.has_state AND c.p_outcome_currency IS DISTINCT FROM c.i_outcome_currency
-                 THEN 'outcome_currency' END,
-            CASE WHEN c.p_status IS DISTINCT FROM c.i_status THEN 'status' END,
-            CASE WHEN round(COALESCE(c.p_paid, 0), c.pay_places)
-                      <> round(COALESCE(c.i_paid, 0), c.pay_places)
-                 THEN 'actually_paid' END,
-            CASE WHEN c.has_state AND round(c.p_outcome, c.outcome_places)
-                      IS DISTINCT FROM round(c.i_outcome, c.outcome_places)
-                 THEN 'outcome_amount' END
-        ], NULL) END AS differences
+        NOT c.no_provider AND NOT c.no_internal AS both_sides,
+        -- A side that saw no payment may not know the pay currency (an unpaid charge).
+        COALESCE(c.p_pay_currency <> c.i_pay_currency, false) AS pay_currency_differs,
+        c.has_state AND c.p_outcome_currency IS DISTINCT FROM c.i_outcome_currency
+            AS outcome_currency_differs,
+        c.p_status IS DISTINCT FROM c.i_status AS status_differs,
+        -- Equal amounts are equal at any precision, so most rows skip round().
+        CASE WHEN COALESCE(c.p_paid, 0) = COALESCE(c.i_paid, 0) THEN false
+             ELSE round(COALESCE(c.p_paid, 0), COALESCE(pay.places, 18))
+                  <> round(COALESCE(c.i_paid, 0), COALESCE(pay.places, 18))
+        END AS paid_differs,
+        CASE WHEN NOT c.has_state OR c.p_outcome IS NOT DISTINCT FROM c.i_outcome THEN false
+             ELSE round(c.p_outcome, COALESCE(settled.places, 18))
+                  IS DISTINCT FROM round(c.i_outcome, COALESCE(settled.places, 18))
+        END AS outcome_differs
     FROM compared c
+    LEFT JOIN reconciliation_currency_precision pay
+        ON pay.currency = COALESCE(c.p_pay_currency, c.i_pay_currency)
+    LEFT JOIN reconciliation_currency_precision settled
+        ON settled.currency = COALESCE(c.p_outcome_currency, c.i_outcome_currency)
+    -- OFFSET 0 keeps this a separate step, so each flag is computed once, not per use.
+    OFFSET 0
 ),
 classified AS (
-    SELECT d.*,
+    SELECT f.*,
         CASE
-            WHEN d.no_internal THEN 'missing_internally'
-            WHEN d.no_provider THEN 'missing_at_provider'
-            WHEN d.differences && '{{pay_currency,outcome_currency}}' THEN 'currency_mismatch'
-            WHEN 'status' = ANY (d.differences) THEN 'status_mismatch'
-            WHEN d.differences && '{{actually_paid,outcome_amount}}' THEN 'amount_mismatch'
+            WHEN f.no_internal THEN 'missing_internally'
+            WHEN f.no_provider THEN 'missing_at_provider'
+            WHEN f.pay_currency_differs OR f.outcome_currency_differs THEN 'currency_mismatch'
+            WHEN f.status_differs THEN 'status_mismatch'
+            WHEN f.paid_differs OR f.outcome_differs THEN 'amount_mismatch'
             ELSE 'matched'
-        END AS outcome
-    FROM differing d
+        END AS outcome,
+        CASE WHEN f.both_sides AND (f.pay_currency_differs OR f.outcome_currency_differs
+                  OR f.status_differs OR f.paid_differs OR f.outcome_differs)
+             THEN array_remove(ARRAY[
+                 CASE WHEN f.pay_currency_differs THEN 'pay_currency' END,
+                 CASE WHEN f.outcome_currency_differs THEN 'outcome_currency' END,
+                 CASE WHEN f.status_differs THEN 'status' END,
+                 CASE WHEN f.paid_differs THEN 'actually_paid' END,
+                 CASE WHEN f.outcome_differs THEN 'outcome_amount' END
+             ], NULL)
+             ELSE '{{}}'::text[]
+        END AS differences
+    FROM flagged f
 ),
 inserted AS (
     INSERT INTO reconciliation_records (

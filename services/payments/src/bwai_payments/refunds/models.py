@@ -22,7 +22,7 @@ class CreateRefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: str = Field(
-        description="Amount in the currency the customer paid in, e.g. \"0.00012000\"."
+        description='Amount in the currency the customer paid in, e.g. "0.00012000".'
     )
     reason: str = Field(min_length=1, max_length=1000)
     refund_address: str = Field(

@@ -7,6 +7,7 @@ an unverified payout is rejected by NOWPayments after an hour.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -128,10 +129,8 @@ class PayoutClient:
 def _answer(response: httpx.Response) -> Any:
     if response.status_code >= 400:
         message = None
-        try:
+        with contextlib.suppress(ProviderResponseInvalid):
             message = parse_json_object(response, PROVIDER).get("message")
-        except ProviderResponseInvalid:
-            pass
         raise_rejected(response, PROVIDER, str(message) if message else None)
     if not response.content:
         return {}

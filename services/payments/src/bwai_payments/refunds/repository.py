@@ -23,8 +23,8 @@ LEFT JOIN refund_allowances a ON a.payment_id = p.id
 WHERE p.id = $1 AND ($2::text IS NULL OR p.tenant_id = $2)
 """
 
-# The insert returns nothing when a refund with this key exists; the trigger on `refunds`
-# reserves the amount and raises a check violation when the payment's allowance is exceeded.
+# The insert returns nothing when a refund with this key exists. The trigger on `refunds`
+# reserves the amount, and raises a check violation when that exceeds the payment's allowance.
 _INSERT_SQL = """
 INSERT INTO refunds (id, payment_id, order_id, tenant_id, provider, method, amount, currency,
     reason, refund_address, partially_paid, provider_note, requested_by, idempotency_key,
@@ -140,15 +140,17 @@ async def update_refund(
 
     A status change must go through `advance_status`, which keeps the order of statuses.
     """
-    assert "status" not in fields and "status_rank" not in fields
+    assert "status" not in fields
+    assert "status_rank" not in fields
     names = sorted(fields)
     assignments = ", ".join(f"{name} = ${index}" for index, name in enumerate(names, start=3))
-    row: asyncpg.Record = await conn.fetchrow(
-        f"UPDATE refunds SET updated_at = $2, {assignments} WHERE id = $1 RETURNING *",  # noqa: S608
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"UPDATE refunds SET updated_at = $2, {assignments} WHERE id = $1 RETURNING *",
         refund_id,
         now,
         *(fields[name] for name in names),
     )
+    assert row is not None, f"refund {refund_id} disappeared"
     return row
 
 

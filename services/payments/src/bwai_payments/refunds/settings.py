@@ -58,9 +58,7 @@ def payout_secrets(ctx: ServiceContext) -> PayoutSecrets:
         return existing
     settings = ctx.settings
     assert isinstance(settings, PaymentsSettings)
-    store = secret_store_from_settings(
-        settings, configured=_configured(settings), client=ctx.http
-    )
+    store = secret_store_from_settings(settings, configured=_configured(settings), client=ctx.http)
     ttl = settings.secrets_cache_ttl_seconds
     secrets = PayoutSecrets(
         *(CachedSecret(store, name, ttl_s=ttl) for name in (API_KEY, EMAIL, PASSWORD, TOTP_SECRET))
@@ -77,13 +75,15 @@ def payout_ipn_url(settings: PaymentsSettings) -> str:
 
 
 def _configured(settings: PaymentsSettings) -> dict[str, str]:
-    # Values handed to the settings objects directly (the embedded launcher, tests) come first.
+    # Values handed to the settings object directly (the embedded launcher, tests) come first,
+    # then the BWAI_* variables. The env backend reads the process environment after both.
     reconciliation = ReconciliationSettings()
     totp = RefundSettings().nowpayments_payout_totp_secret
     values = {
         API_KEY: settings.nowpayments_api_key,
-        EMAIL: reconciliation.nowpayments_email,
-        PASSWORD: reconciliation.nowpayments_password,
-        TOTP_SECRET: totp.get_secret_value() if totp is not None else None,
+        EMAIL: getattr(settings, EMAIL, None) or reconciliation.nowpayments_email,
+        PASSWORD: getattr(settings, PASSWORD, None) or reconciliation.nowpayments_password,
+        TOTP_SECRET: getattr(settings, TOTP_SECRET, None)
+        or (totp.get_secret_value() if totp is not None else None),
     }
-    return {name: value for name, value in values.items() if value}
+    return {name: str(value) for name, value in values.items() if value}

@@ -1,0 +1,1 @@
+"""Provider payout status webhooks (NOWPayments payout IPNs)."""
