@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: dev test lint format typecheck bench install clean help
+.PHONY: dev test lint format typecheck bench acceptance install clean help
 
 help:
 	@echo "make dev        run the whole platform in one process (embedded PostgreSQL, in-process bus)"
@@ -32,6 +32,10 @@ test: install
 
 bench: install
 	$(RUN) python -m bench.run
+	$(RUN) python -m bench.reconcile
+
+acceptance: install
+	$(RUN) bwai acceptance
 
 lint: install
 	$(RUN) ruff check .

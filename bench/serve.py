@@ -66,8 +66,14 @@ async def _start_sandbox(settings: SandboxSettings) -> asyncio.subprocess.Proces
     environment = dict(os.environ)
     for name, value in settings.model_dump(exclude_unset=True).items():
         environment[f"BWAI_SANDBOX_{name.upper()}"] = str(value)
+    # Its output goes to stderr: stdout carries this process's JSON line to the load generator.
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.sandbox", env=environment, stdin=subprocess.DEVNULL
+        sys.executable,
+        "-m",
+        "bench.sandbox",
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=sys.stderr.fileno(),
     )
     deadline = time.monotonic() + SANDBOX_START_TIMEOUT_S
     while True:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from bwai_cli import acceptance
-from bwai_cli.embedded import SANDBOX_MERCHANT_EMAIL, Platform
+from bwai_cli.embedded import Platform
 from bwai_core.clock import SystemClock
 from bwai_identity.operators import create_operator
 from bwai_messaging.schemas import SchemaRegistry
-from bwai_sandbox.settings import DEV_PAYOUT_TOTP_SECRET
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -34,12 +33,12 @@ async def test_acceptance_steps_all_pass(
     )
     monkeypatch.setenv("BWAI_OPERATOR_EMAIL", operator.email)
     monkeypatch.setenv("BWAI_OPERATOR_PASSWORD", PASSWORD)
-    # The payout credentials the sandbox account has, read by payments through its secret store.
-    monkeypatch.setenv("BWAI_NOWPAYMENTS_EMAIL", SANDBOX_MERCHANT_EMAIL)
-    monkeypatch.setenv("BWAI_NOWPAYMENTS_PASSWORD", embedded.secrets.nowpayments_password)
-    monkeypatch.setenv("BWAI_NOWPAYMENTS_PAYOUT_TOTP_SECRET", DEV_PAYOUT_TOTP_SECRET)
 
-    code = await acceptance.run(embedded.api_url, embedded.sandbox_url)
+    code = await acceptance.run(
+        embedded.api_url,
+        embedded.sandbox_url,
+        payout_totp_secret=embedded.secrets.nowpayments_payout_totp_secret,
+    )
 
     output = capsys.readouterr().out
     assert code == 0, output

@@ -18,6 +18,7 @@ The refund step needs an operator *user* with TOTP, because step-up approvals ar
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import time
@@ -83,8 +84,9 @@ async def run(
 ) -> int:
     """Run every step and print each result; return 0 when all passed, 1 otherwise.
 
-    `payout_totp_secret` is the NOWPayments account's 2FA secret, which defaults to the
-    sandbox's own. The run uses it only when the platform leaves a payout waiting for its code.
+    `payout_totp_secret` is the NOWPayments account's 2FA secret; it defaults to the one in
+    `data_dir`'s development secrets (the embedded sandbox's), then to the environment's. The
+    run uses it only when the platform leaves a payout waiting for its code.
     """
     async with httpx.AsyncClient(timeout=60) as http:
         try:
@@ -93,7 +95,12 @@ async def run(
             _report("Operator account available", False, str(error))
             return 1
         journey = Journey(
-            http, api_url, sandbox_url, provider, operator, payout_totp_secret or _sandbox_secret()
+            http,
+            api_url,
+            sandbox_url,
+            provider,
+            operator,
+            payout_totp_secret or _sandbox_secret(data_dir),
         )
         return await _run_steps(journey, STEPS)
 
@@ -357,12 +364,16 @@ async def _poll(j: Journey, path: str, done: Callable[[dict[str, Any]], bool]) -
             await asyncio.sleep(POLL_INTERVAL_S)
 
 
-def _sandbox_secret() -> str | None:
-    try:
-        from bwai_sandbox.settings import SandboxSettings
-    except ImportError:
-        return None
-    return SandboxSettings().payout_totp_secret()
+def _sandbox_secret(data_dir: Path | None) -> str | None:
+    """Find the sandbox account's payout 2FA secret: the embedded platform's, else the env's."""
+    if data_dir is not None:
+        stored = data_dir / "dev-secrets.json"
+        if stored.exists():
+            secret: str | None = json.loads(stored.read_text()).get(
+                "nowpayments_payout_totp_secret"
+            )
+            return secret
+    return os.environ.get("BWAI_NOWPAYMENTS_PAYOUT_TOTP_SECRET")
 
 
 def _report(title: str, passed: bool, detail: str) -> None:

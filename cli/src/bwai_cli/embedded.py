@@ -175,6 +175,7 @@ class Platform:
             coinbase_api_key=self.secrets.coinbase_api_key,
             coinbase_webhook_secret=self.secrets.coinbase_webhook_secret,
             coinbase_webhook_url=f"{self.api_url}/v1/webhooks/coinbase-commerce",
+            nowpayments_payout_totp_secret=self.secrets.nowpayments_payout_totp_secret,
         )
 
     async def _start_mailsink(self) -> None:
@@ -226,6 +227,7 @@ class Platform:
             "coinbase_commerce_api_key": self.secrets.coinbase_api_key,
             "nowpayments_email": SANDBOX_MERCHANT_EMAIL,
             "nowpayments_password": self.secrets.nowpayments_password,
+            "nowpayments_payout_totp_secret": self.secrets.nowpayments_payout_totp_secret,
             "coinbase_commerce_webhook_secret": self.secrets.coinbase_webhook_secret,
             "public_base_url": self.api_url,
         }

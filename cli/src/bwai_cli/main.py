@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from bwai_core.logging import configure_logging
 
+from bwai_cli import acceptance, deadletters, demo, operators, reconcile
 from bwai_cli import clients as clients_cmd
-from bwai_cli import deadletters, demo, operators, reconcile
 from bwai_cli.events import events_app
 
 app = typer.Typer(help="Build With AI platform command line.", no_args_is_help=True)
@@ -212,6 +212,26 @@ def reconcile_cmd(
 ) -> None:
     """Reconcile one provider's UTC day now (operator credentials) and print the counts."""
     raise typer.Exit(asyncio.run(reconcile.run(api_url, provider, day, client_id, client_secret)))
+
+
+@app.command("acceptance")
+def acceptance_cmd(
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    sandbox_url: Annotated[
+        str, typer.Option(envvar="BWAI_SANDBOX_URL", help="Base URL of the provider sandbox.")
+    ] = "http://127.0.0.1:8090",
+    provider: Annotated[str, typer.Option(help="nowpayments or coinbase_commerce")] = "nowpayments",
+    data_dir: DataDir = Path(".data"),
+) -> None:
+    """Run the payments acceptance checklist against a running platform, step by step.
+
+    Operator credentials come from BWAI_OPERATOR_EMAIL, BWAI_OPERATOR_PASSWORD and
+    BWAI_OPERATOR_TOTP_SECRET; without them an operator is created in the embedded database.
+    """
+    code = asyncio.run(
+        acceptance.run(api_url, sandbox_url, provider=provider, data_dir=data_dir.absolute())
+    )
+    raise typer.Exit(code)
 
 
 @app.command("demo")

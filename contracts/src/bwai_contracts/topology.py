@@ -9,6 +9,7 @@ from __future__ import annotations
 
 CONSUMERS: dict[str, tuple[str, ...]] = {
     "webhooks.provider_event.received": ("payments",),
+    "webhooks.payout_event.received": ("payments",),
 }
 
 

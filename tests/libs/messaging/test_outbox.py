@@ -12,7 +12,7 @@ from bwai_core.db import transaction
 from bwai_messaging.envelope import Event, new_event
 from bwai_messaging.errors import InvalidEvent
 from bwai_messaging.memory_bus import InMemoryBus
-from bwai_messaging.outbox import OutboxRelay, enqueue
+from bwai_messaging.outbox import OutboxRelay, enqueue, enqueue_sql
 from bwai_messaging.schemas import SchemaRegistry
 from conftest import BusHarness
 from messaging_helpers import GADGET_CREATED, Recorder, eventually, gadget_event, widget_event
@@ -185,3 +185,42 @@ def _backlog_empty(relay: OutboxRelay):  # type: ignore[no-untyped-def]
 class _NeverCalledBus(InMemoryBus):
     async def publish(self, event: Event) -> None:
         raise AssertionError("nothing should be published")
+
+
+async def test_statement_enqueue_wakes_relay(
+    harness: BusHarness, db_pool: asyncpg.Pool, schemas: SchemaRegistry, clock: FrozenClock
+) -> None:
+    bus = await harness.create()
+    recorder = Recorder()
+    await bus.subscribe(harness.queue("widgets"), ["test.widget.created"], recorder)
+    relay = OutboxRelay(db_pool, bus, poll_interval_s=60)
+    await relay.start()
+    await asyncio.sleep(0.1)  # let the relay finish its first, empty drain and start waiting
+    event = widget_event(clock)
+    sql, args = enqueue_sql(event, schemas=schemas, first_parameter=1)
+
+    # One statement on the pool, without BEGIN and COMMIT.
+    await db_pool.execute(f"WITH outbox_rows AS ({sql}) SELECT 1", *args)
+    await recorder.wait_for_message(event.id, limit_s=5)
+    await relay.stop()
+
+    assert recorder.message_ids == [event.id]
+
+
+async def test_statement_enqueue_obeys_condition(
+    db_pool: asyncpg.Pool, schemas: SchemaRegistry, clock: FrozenClock
+) -> None:
+    sql, args = enqueue_sql(
+        widget_event(clock), schemas=schemas, first_parameter=2, only_if="$1::boolean"
+    )
+
+    await db_pool.execute(f"WITH outbox_rows AS ({sql}) SELECT 1", False, *args)
+
+    assert await OutboxRelay(db_pool, _NeverCalledBus()).backlog() == 0
+
+
+def test_statement_enqueue_validates_events(schemas: SchemaRegistry, clock: FrozenClock) -> None:
+    invalid = new_event("test.widget.created", {"name": ""}, source="/tests", clock=clock)
+
+    with pytest.raises(InvalidEvent, match=r"data\.name"):
+        enqueue_sql(invalid, schemas=schemas, first_parameter=1)

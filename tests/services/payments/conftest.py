@@ -17,12 +17,11 @@ from bwai_messaging import MESSAGING_MIGRATIONS
 from bwai_messaging.memory_bus import InMemoryBus
 from bwai_messaging.schemas import SchemaRegistry
 from bwai_payments.app import create_app
-from bwai_payments.definition import PAYMENTS_MIGRATIONS
+from bwai_payments.definition import SERVICE as PAYMENTS_SERVICE
 from bwai_payments.payments.service import ADAPTERS_KEY
 from bwai_payments.providers import build_adapters
 from bwai_payments.settings import PaymentsSettings
 from bwai_web.auth import JWKSCache, TokenVerifier
-from bwai_web.idempotency import IDEMPOTENCY_MIGRATIONS
 from bwai_web.service import ServiceContext
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from payments_fakes import FakeProviders
@@ -75,9 +74,8 @@ def make_token(signing_key: Ed25519PrivateKey) -> TokenFactory:
 async def payments_pool(fresh_database: Any) -> AsyncIterator[asyncpg.Pool]:
     dsn = await fresh_database("payments")
     pool = await create_pool(dsn, min_size=2, max_size=20)
-    await apply_migrations(
-        pool, [MESSAGING_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, PAYMENTS_MIGRATIONS]
-    )
+    # The same migrations, in the same order, as the service definition applies.
+    await apply_migrations(pool, [MESSAGING_MIGRATIONS, *PAYMENTS_SERVICE.migrations])
     yield pool
     await pool.close()
 

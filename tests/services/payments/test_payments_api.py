@@ -9,7 +9,12 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from bwai_messaging.envelope import Event
+from bwai_payments import events
+from bwai_payments.idempotent import Completion
+from bwai_payments.payments import repository
+from bwai_web import idempotency
 from bwai_web.service import ServiceContext
 from payments_fakes import FakeProviders
 
@@ -268,3 +273,63 @@ async def test_get_payment_is_tenant_scoped(api: httpx.AsyncClient, make_token: 
     assert own.status_code == 200
     assert own.json()["id"] == payment["id"]
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize("provider", ["nowpayments", "coinbase_commerce"])
+async def test_initiation_response_matches_stored_payment(
+    api: httpx.AsyncClient, make_token: Any, provider: str
+) -> None:
+    token = make_token(tenant="t1")
+    order_id = await new_order(api, token)
+
+    created = await initiate(api, token, order_id, key="same-row", provider=provider)
+    replay = await initiate(api, token, order_id, key="same-row", provider=provider)
+    stored = await api.get(f"/v1/payments/{created.json()['id']}", headers=headers(token))
+
+    assert created.status_code == 201
+    assert stored.json() == created.json()
+    assert replay.content == created.content
+
+
+async def test_unpayable_order_records_nothing(
+    api: httpx.AsyncClient, make_token: Any, ctx: ServiceContext
+) -> None:
+    token = make_token(tenant="t1")
+    order_id = uuid.UUID(await new_order(api, token))
+    await ctx.pool.execute("UPDATE orders SET status = 'cancelled' WHERE id = $1", order_id)
+    await idempotency.claim(ctx.pool, scope="t1", key="late", fingerprint=b"f", clock=ctx.clock)
+    outbox_before = await count(ctx, "outbox")
+    completion = Completion("t1", "late")
+    row = repository.new_payment_row(
+        payment_id=uuid.uuid4(),
+        order_id=order_id,
+        tenant_id="t1",
+        provider="nowpayments",
+        checkout_id="inv-late",
+        provider_payment_id=None,
+        checkout_url="https://sandbox.example/inv-late",
+        pay_currency="btc",
+        amount_due=None,
+        expires_at=None,
+        now=ctx.clock.now(),
+    )
+    order_body = {"amount": "49.99", "currency": "USD"}
+
+    recorded = await repository.record_payment(
+        ctx.pool,
+        row,
+        initiated=events.payment_initiated(row, order_body, ctx.clock),
+        schemas=ctx.schemas,
+        completion=completion,
+        response=completion.prepare(201, {"id": str(row["id"])}, {}),
+        trace_context=None,
+    )
+
+    assert recorded == repository.Recorded(inserted=False, completed=False)
+    payments = "SELECT count(*) FROM payments WHERE order_id = $1"
+    assert await ctx.pool.fetchval(payments, order_id) == 0
+    assert await count(ctx, "outbox") == outbox_before
+    state = await ctx.pool.fetchval(
+        "SELECT state FROM idempotency_keys WHERE scope = 't1' AND key = 'late'"
+    )
+    assert state == "in_flight"

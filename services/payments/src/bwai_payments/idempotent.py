@@ -33,8 +33,26 @@ CompletionHook = Callable[[asyncpg.Connection, int, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
+class FinalResponse:
+    """A JSON response, serialised once, to store for the key and to send."""
+
+    status: int
+    body: Any
+    content: bytes
+    headers: dict[str, str]
+
+    def to_response(self) -> Response:
+        return Response(content=self.content, status_code=self.status, headers=self.headers)
+
+
+@dataclass(frozen=True, slots=True)
 class Completion:
-    """Stores the response for the claimed key inside the work's final transaction."""
+    """Stores the response for the claimed key inside the work's final transaction.
+
+    `complete` runs on the transaction's connection. A work that writes its effect in one
+    statement uses `prepare` and `sql` instead, and needs a transaction around that statement
+    only when `on_complete` is set, because the hook writes in the same transaction.
+    """
 
     scope: str
     key: str
@@ -45,12 +63,38 @@ class Completion:
     ) -> Response:
         if self.on_complete is not None:
             await self.on_complete(conn, status, body)
-        content = jsonutil.dumps(body)
-        all_headers = {"Content-Type": "application/json", **headers}
+        response = self.prepare(status, body, headers)
         await idempotency.complete(
-            conn, scope=self.scope, key=self.key, status=status, body=content, headers=all_headers
+            conn,
+            scope=self.scope,
+            key=self.key,
+            status=status,
+            body=response.content,
+            headers=response.headers,
         )
-        return Response(content=content, status_code=status, headers=all_headers)
+        return response.to_response()
+
+    def prepare(self, status: int, body: Any, headers: dict[str, str]) -> FinalResponse:
+        all_headers = {"Content-Type": "application/json", **headers}
+        return FinalResponse(status, body, jsonutil.dumps(body), all_headers)
+
+    def sql(
+        self, response: FinalResponse, *, first_parameter: int, only_if: str
+    ) -> tuple[str, list[Any]]:
+        """Return the UPDATE that stores `response`, for the work's own statement, and its
+        arguments (see `bwai_web.idempotency.complete_sql`)."""
+        return idempotency.complete_sql(
+            scope=self.scope,
+            key=self.key,
+            status=response.status,
+            body=response.content,
+            headers=response.headers,
+            first_parameter=first_parameter,
+            only_if=only_if,
+        )
+
+    def report_missed(self) -> None:
+        idempotency.report_missed_completion(scope=self.scope, key=self.key)
 
 
 def require_key(key: str | None) -> str:

@@ -8,9 +8,10 @@ from bwai_core.settings import ServiceSettings
 from pydantic import Field
 
 from bwai_payments.reconciliation.settings import ReconciliationSettings
+from bwai_payments.refunds.config import RefundSettings
 
 
-class PaymentsSettings(ServiceSettings, ReconciliationSettings):
+class PaymentsSettings(ServiceSettings, ReconciliationSettings, RefundSettings):
     # Defaults point at the provider sandbox that `make dev` starts beside the platform.
     nowpayments_api_url: str = "http://127.0.0.1:8090/nowpayments/v1"
     nowpayments_api_key: str | None = None

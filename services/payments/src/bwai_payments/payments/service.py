@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import structlog
 from bwai_core.db import transaction
 from bwai_core.ids import new_id
-from bwai_messaging.outbox import enqueue
+from bwai_messaging.envelope import Event
 from bwai_telemetry import active_traceparent
 from bwai_web.service import ServiceContext
 from starlette.responses import Response
@@ -21,7 +22,7 @@ from bwai_payments.errors import (
     PaymentAlreadyActive,
     PaymentNotFound,
 )
-from bwai_payments.idempotent import Completion
+from bwai_payments.idempotent import Completion, FinalResponse
 from bwai_payments.money import format_fiat
 from bwai_payments.payments import repository
 from bwai_payments.payments.models import InitiatePaymentRequest, PaymentOut
@@ -49,7 +50,8 @@ async def initiate_payment(
 
     `order` is the row of `repository.PAYABLE_ORDER_SQL`, read with the idempotency claim. The
     provider call happens outside any transaction; the payment row, its
-    payments.payment.initiated event and the stored response then commit together.
+    payments.payment.initiated event and the stored response then commit together, in one
+    statement.
     """
     adapter = adapter_for(adapters(ctx), request.provider)
     _check_payable(order, order_id)
@@ -97,41 +99,82 @@ async def _record(
 ) -> Response:
     # Coinbase has one payment per charge; NOWPayments names its deposits with the first IPN.
     provider_payment_id = checkout.checkout_id if checkout.provider == "coinbase_commerce" else None
+    row = repository.new_payment_row(
+        payment_id=payment_id,
+        order_id=order["id"],
+        tenant_id=order["tenant_id"],
+        provider=checkout.provider,
+        checkout_id=checkout.checkout_id,
+        provider_payment_id=provider_payment_id,
+        checkout_url=checkout.checkout_url,
+        pay_currency=checkout.pay_currency or pay_currency,
+        amount_due=checkout.amount_due,
+        expires_at=checkout.expires_at,
+        now=ctx.clock.now(),
+    )
+    body = PaymentOut.from_row(row).model_dump(mode="json")
+    order_body = {**dict(order), "amount": format_fiat(order["amount"], order["currency"])}
+    initiated = events.payment_initiated(row, order_body, ctx.clock)
+    response = completion.prepare(201, body, {"Location": f"/v1/payments/{payment_id}"})
     try:
-        async with transaction(ctx.pool) as conn:
-            row = await repository.insert_payment(
-                conn,
-                payment_id=payment_id,
-                order_id=order["id"],
-                provider=checkout.provider,
-                checkout_id=checkout.checkout_id,
-                provider_payment_id=provider_payment_id,
-                checkout_url=checkout.checkout_url,
-                pay_currency=checkout.pay_currency or pay_currency,
-                amount_due=checkout.amount_due,
-                expires_at=checkout.expires_at,
-                now=ctx.clock.now(),
-                trace_context=active_traceparent(),
-            )
-            if row is None:
-                raise OrderNotPayable(f"order {order['id']} stopped being payable; not recorded")
-            payment = PaymentOut.from_row(row)
-            body = payment.model_dump(mode="json")
-            order_body = {**dict(order), "amount": format_fiat(order["amount"], order["currency"])}
-            await enqueue(
-                conn,
-                events.payment_initiated(dict(row), order_body, ctx.clock),
-                schemas=ctx.schemas,
-            )
-            return await completion.complete(
-                conn, 201, body, {"Location": f"/v1/payments/{payment_id}"}
-            )
+        await _write(ctx, row, initiated, completion, response)
     except asyncpg.UniqueViolationError as exc:
         _log_orphan(checkout, payment_id)
         raise PaymentAlreadyActive(f"order {order['id']} got another active payment") from exc
     except OrderNotPayable:
         _log_orphan(checkout, payment_id)
         raise
+    return response.to_response()
+
+
+async def _write(
+    ctx: ServiceContext,
+    row: dict[str, Any],
+    initiated: Event,
+    completion: Completion,
+    response: FinalResponse,
+) -> None:
+    """Commit the payment, its event and the stored response, in one statement when possible.
+
+    An operator's request also writes an audit row (`completion.on_complete`), so its statement
+    runs in a transaction with that row.
+    """
+    if completion.on_complete is None:
+        recorded = await _record_payment(ctx.pool, ctx, row, initiated, completion, response)
+        _check_recorded(recorded, row, completion)
+        return
+    async with transaction(ctx.pool) as conn:
+        recorded = await _record_payment(conn, ctx, row, initiated, completion, response)
+        _check_recorded(recorded, row, completion)
+        await completion.on_complete(conn, response.status, response.body)
+
+
+async def _record_payment(
+    conn: asyncpg.Pool | asyncpg.Connection,
+    ctx: ServiceContext,
+    row: dict[str, Any],
+    initiated: Event,
+    completion: Completion,
+    response: FinalResponse,
+) -> repository.Recorded:
+    return await repository.record_payment(
+        conn,
+        row,
+        initiated=initiated,
+        schemas=ctx.schemas,
+        completion=completion,
+        response=response,
+        trace_context=active_traceparent(),
+    )
+
+
+def _check_recorded(
+    recorded: repository.Recorded, row: dict[str, Any], completion: Completion
+) -> None:
+    if not recorded.inserted:
+        raise OrderNotPayable(f"order {row['order_id']} stopped being payable; not recorded")
+    if not recorded.completed:
+        completion.report_missed()
 
 
 def _log_orphan(checkout: Checkout, payment_id: UUID) -> None:

@@ -18,6 +18,9 @@ from bwai_payments.reconciliation.models import DayWindow, ProviderRecord
 STAGING_TABLE = "reconciliation_staging"
 # The pool's 30 s command timeout suits requests; a day of a million records needs longer.
 MATCH_TIMEOUT_S = 900.0
+# Memory per sort or hash step of the matching query, for this transaction only. The default
+# 4 MB splits the million-row hash joins into batches written to disk.
+MATCH_WORK_MEM = "256MB"
 STAGING_COLUMNS = (
     "provider_payment_id",
     "status",
@@ -69,11 +72,12 @@ sides AS (
     WHERE NOT EXISTS (
         SELECT 1 FROM {STAGING_TABLE} p WHERE p.provider_payment_id = u.provider_payment_id)
 ),
+-- A plain join, not IN: the caller stages each provider payment once, so `sides` has no
+-- repeated key, and the planner's guess for IN over a CTE picked a million index probes.
 ledger AS (
     SELECT t.provider_payment_id, sum(t.amount) AS paid, min(t.currency) AS currency
-    FROM transactions t
-    WHERE t.provider = $2
-      AND t.provider_payment_id IN (SELECT x.provider_payment_id FROM sides x)
+    FROM sides x
+    JOIN transactions t ON t.provider = $2 AND t.provider_payment_id = x.provider_payment_id
     GROUP BY t.provider_payment_id
 ),
 compared AS (
@@ -201,6 +205,7 @@ async def match(
     """Compare the staged records with our side of the day; return the count per outcome."""
     # A fresh temporary table has no statistics; without them the planner guesses its size.
     await conn.execute(f"ANALYZE {STAGING_TABLE}")
+    await conn.execute(f"SET LOCAL work_mem = '{MATCH_WORK_MEM}'")
     rows = await conn.fetch(
         _MATCH,
         run_id,

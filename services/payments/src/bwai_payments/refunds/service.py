@@ -271,7 +271,8 @@ async def _send_payout(ctx: ServiceContext, refund: asyncpg.Record) -> PayoutAtt
     try:
         created = await client.create(payout)
     except (PayoutOutcomeUnknown, ProviderResponseInvalid) as exc:
-        # The payout may exist; only its webhook or an operator can settle the refund now.
+        # The payout may exist; only its webhook can settle the refund now.
+        # TODO: look the payout up (GET /payout by unique_external_id) and offer a retry.
         log.error("refund.payout.outcome_unknown", refund_id=str(refund["id"]), error=exc.detail)
         return PayoutAttempt(error=exc.detail)
     except (ProviderRejected, ProviderUnavailable) as exc:

@@ -1,8 +1,4 @@
-"""Refund settings and the secrets that NOWPayments payouts need.
-
-TODO: move these fields into PaymentsSettings; they live here so that the feature can be added
-without editing the service's settings class.
-"""
+"""The secrets that NOWPayments payouts need, read through the service's secret store."""
 
 from __future__ import annotations
 
@@ -10,10 +6,7 @@ from dataclasses import dataclass
 
 from bwai_core.secrets import CachedSecret, SecretNotFound, secret_store_from_settings
 from bwai_web.service import ServiceContext
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bwai_payments.reconciliation.settings import ReconciliationSettings
 from bwai_payments.settings import PaymentsSettings
 
 # Secret names in the store (BWAI_NOWPAYMENTS_EMAIL ... with the env backend).
@@ -24,15 +17,6 @@ PASSWORD = "nowpayments_password"  # noqa: S105 - a secret's name, not its value
 # Without it an operator types the code from the account's authenticator.
 TOTP_SECRET = "nowpayments_payout_totp_secret"  # noqa: S105 - a secret's name
 SECRETS_KEY = "payments.payout_secrets"
-
-
-class RefundSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BWAI_", extra="ignore", frozen=True)
-
-    # Where NOWPayments posts payout status IPNs; defaults to <public base>/v1/webhooks/
-    # nowpayments/payouts.
-    nowpayments_payout_ipn_url: str | None = None
-    nowpayments_payout_totp_secret: SecretStr | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +52,19 @@ def payout_secrets(ctx: ServiceContext) -> PayoutSecrets:
 
 
 def payout_ipn_url(settings: PaymentsSettings) -> str:
-    configured = RefundSettings().nowpayments_payout_ipn_url
-    if configured:
-        return configured
+    if settings.nowpayments_payout_ipn_url:
+        return settings.nowpayments_payout_ipn_url
     return settings.public_base_url.rstrip("/") + "/v1/webhooks/nowpayments/payouts"
 
 
 def _configured(settings: PaymentsSettings) -> dict[str, str]:
     # Values handed to the settings object directly (the embedded launcher, tests) come first,
     # then the BWAI_* variables. The env backend reads the process environment after both.
-    reconciliation = ReconciliationSettings()
-    totp = RefundSettings().nowpayments_payout_totp_secret
+    totp = settings.nowpayments_payout_totp_secret
     values = {
         API_KEY: settings.nowpayments_api_key,
-        EMAIL: getattr(settings, EMAIL, None) or reconciliation.nowpayments_email,
-        PASSWORD: getattr(settings, PASSWORD, None) or reconciliation.nowpayments_password,
-        TOTP_SECRET: getattr(settings, TOTP_SECRET, None)
-        or (totp.get_secret_value() if totp is not None else None),
+        EMAIL: settings.nowpayments_email,
+        PASSWORD: settings.nowpayments_password,
+        TOTP_SECRET: totp.get_secret_value() if totp is not None else None,
     }
     return {name: str(value) for name, value in values.items() if value}
