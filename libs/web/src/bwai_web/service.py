@@ -18,11 +18,11 @@ from bwai_core.settings import ServiceSettings
 if TYPE_CHECKING:
     import asyncpg
     import httpx
-    from fastapi import FastAPI
-
     from bwai_messaging.bus import Bus
     from bwai_messaging.consumer import EventHandler
     from bwai_messaging.schemas import SchemaRegistry
+    from fastapi import FastAPI
+
     from bwai_web.auth import TokenVerifier
 
 

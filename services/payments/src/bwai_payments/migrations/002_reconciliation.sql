@@ -21,6 +21,9 @@ CREATE INDEX reconciliation_provider_states_day_idx
 -- The ledger summed per provider payment, for the few payments of one day.
 CREATE INDEX transactions_provider_payment_idx ON transactions (provider, provider_payment_id);
 
+-- Deposits without a webhook state fall into the day by their last update.
+CREATE INDEX provider_deposits_updated_idx ON provider_deposits (provider, updated_at);
+
 -- Decimal places each currency is compared at. Codes are lower case; a currency missing here
 -- is compared at 18 places, the scale of the amount columns.
 CREATE TABLE reconciliation_currency_precision (
@@ -38,6 +41,9 @@ INSERT INTO reconciliation_currency_precision (currency, places) VALUES
 -- versions are kept, and the latest completed version is the day's current result.
 CREATE TABLE reconciliation_runs (
     id uuid PRIMARY KEY,
+    -- The run's records have ids ordinal * 2^32 + 1, + 2, ...: each run owns a range of
+    -- reconciliation_records' primary key, so no per-record sequence or second index is needed.
+    ordinal bigint GENERATED ALWAYS AS IDENTITY,
     provider text NOT NULL CHECK (provider IN ('nowpayments', 'coinbase_commerce')),
     day date NOT NULL,
     version integer NOT NULL CHECK (version > 0),
@@ -70,7 +76,9 @@ CREATE INDEX reconciliation_runs_day_idx ON reconciliation_runs (day DESC, provi
 
 -- One row per compared provider payment: both sides' values and the outcome.
 CREATE TABLE reconciliation_records (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- The run's ordinal * 2^32 + the record's number in the run (from 1), set by the matching
+    -- step. A run's records are one range of this key, which serves the per-run pages.
+    id bigint PRIMARY KEY,
     -- No foreign key: a per-row check costs seconds on a million-record run. Records are
     -- written only by the matching step, for a run row that was committed before it.
     run_id uuid NOT NULL,
@@ -98,7 +106,6 @@ CREATE TABLE reconciliation_records (
     CHECK ((resolved_at IS NULL) = (resolved_by IS NULL))
 );
 
-CREATE INDEX reconciliation_records_run_idx ON reconciliation_records (run_id, id);
 -- Resolutions carried over to the next version of a run.
 CREATE INDEX reconciliation_records_resolved_idx
     ON reconciliation_records (run_id) WHERE resolved_at IS NOT NULL;

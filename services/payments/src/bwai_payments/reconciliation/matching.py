@@ -16,6 +16,8 @@ import asyncpg
 from bwai_payments.reconciliation.models import DayWindow, ProviderRecord
 
 STAGING_TABLE = "reconciliation_staging"
+# Record ids of a run are its ordinal * RECORD_ID_SPAN + 1, + 2, ... (see 002_reconciliation.sql).
+RECORD_ID_SPAN = 2**32
 # The pool's 30 s command timeout suits requests; a day of a million records needs longer.
 MATCH_TIMEOUT_S = 900.0
 # Memory per sort or hash step of the matching query, for this transaction only. The default
@@ -155,12 +157,14 @@ classified AS (
 ),
 inserted AS (
     INSERT INTO reconciliation_records (
-        run_id, provider_payment_id, payment_id, outcome, differences,
+        id, run_id, provider_payment_id, payment_id, outcome, differences,
         provider_status, internal_status, provider_pay_currency, internal_pay_currency,
         provider_actually_paid, internal_actually_paid, provider_outcome_amount,
         internal_outcome_amount, provider_outcome_currency, internal_outcome_currency,
         provider_changed_at, internal_changed_at, resolved_at, resolved_by, resolution_note)
-    SELECT $1, c.provider_payment_id, c.payment_id, c.outcome, c.differences,
+    SELECT (SELECT ordinal FROM reconciliation_runs WHERE id = $1) * {RECORD_ID_SPAN}
+               + row_number() OVER (),
+           $1, c.provider_payment_id, c.payment_id, c.outcome, c.differences,
            c.p_status, c.i_status, c.p_pay_currency, c.i_pay_currency,
            c.p_paid, c.i_paid, c.p_outcome, c.i_outcome,
            c.p_outcome_currency, c.i_outcome_currency,

@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 from bwai_core.ids import new_id
 
+from bwai_payments.reconciliation.matching import RECORD_ID_SPAN
 from bwai_payments.reconciliation.models import OUTCOMES
 
 RECORD_COLUMNS = (
@@ -168,8 +169,13 @@ async def records_page(
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
         f"""
+        WITH run AS (SELECT ordinal * {RECORD_ID_SPAN} AS first_id
+                     FROM reconciliation_runs WHERE id = $1)
         SELECT {RECORD_COLUMNS} FROM reconciliation_records
-        WHERE run_id = $1 AND id > $2 AND ($3::text IS NULL OR outcome = $3)
+        -- The run's id range, so the primary key index finds the page.
+        WHERE id > GREATEST($2, (SELECT first_id FROM run))
+          AND id <= (SELECT first_id FROM run) + {RECORD_ID_SPAN}
+          AND run_id = $1 AND ($3::text IS NULL OR outcome = $3)
           AND (NOT $4 OR outcome <> 'matched')
         ORDER BY id LIMIT $5
         """,
