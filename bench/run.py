@@ -227,7 +227,7 @@ async def run_mode(mode: str, database_url: str, amqp_url: str | None) -> list[s
         info = json.loads(line)
         connector = aiohttp.TCPConnector(limit=256)
         async with aiohttp.ClientSession(connector=connector) as http:
-            return await measure(mode, info, http)
+            return await measure(mode, info, http, child.pid)
     finally:
         await _stop(child)
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -244,7 +244,22 @@ async def _stop(child: asyncio.subprocess.Process) -> None:
         await child.wait()
 
 
-async def measure(mode: str, info: dict[str, Any], http: aiohttp.ClientSession) -> list[str]:
+def cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU time that process `pid` has used, in seconds."""
+    # Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the command's ")".
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(pid: int, started_cpu: float, result: Result) -> str:
+    """Return the server process's CPU time per request of a phase, in milliseconds."""
+    used = cpu_seconds(pid) - started_cpu
+    return f"server CPU {used * 1000 / max(1, result.count):.2f}ms/request"
+
+
+async def measure(
+    mode: str, info: dict[str, Any], http: aiohttp.ClientSession, server_pid: int
+) -> list[str]:
     bench = Bench(info, http)
     await bench.login()
     await closed_loop(bench.noop, 8, 1.0)  # warm up connections
@@ -255,7 +270,10 @@ async def measure(mode: str, info: dict[str, Any], http: aiohttp.ClientSession) 
     # Warm-up: connections, prepared statements, caches.
     await steady_rate(bench.initiate, rate=50, duration_s=WARM_UP / 50)
     offset = WARM_UP
+    started_cpu = cpu_seconds(server_pid)
     steady = await steady_rate(lambda i: bench.initiate(offset + i), rate=RATE, duration_s=SECONDS)
+    steady_cpu = cpu_per_request(server_pid, started_cpu, steady)
+    started_cpu = cpu_seconds(server_pid)
     offset += steady_count
     maximum = await closed_loop(
         lambda i: bench.initiate(offset + i),
@@ -263,15 +281,16 @@ async def measure(mode: str, info: dict[str, Any], http: aiohttp.ClientSession) 
         min(SECONDS, 8.0),
         limit=MAX_PHASE_ORDERS,
     )
+    maximum_cpu = cpu_per_request(server_pid, started_cpu, maximum)
     ledger = await webhook_to_ledger(info, bench)
 
     share = maximum.throughput / noop.throughput * 100 if noop.throughput else 0
     return [
         f"[{mode}] no-op GET /healthz, {MAX_CONCURRENCY} in flight: {noop.summary()}",
         f"[{mode}] order creation, 16 in flight: {orders.summary()}",
-        f"[{mode}] initiation at {RATE:.0f}/s for {SECONDS:.0f}s: {steady.summary()}",
+        f"[{mode}] initiation at {RATE:.0f}/s for {SECONDS:.0f}s: {steady.summary()} {steady_cpu}",
         f"[{mode}] initiation, max sustained ({MAX_CONCURRENCY} in flight): {maximum.summary()} "
-        f"= {share:.0f}% of the no-op rate (target >= 25%)",
+        f"= {share:.0f}% of the no-op rate (target >= 25%), {maximum_cpu}",
         f"[{mode}] webhook-to-ledger (delivery received -> posting written), "
         f"{WEBHOOK_RATE:.0f} payments/s: {ledger.summary(throughput=False)}",
     ]

@@ -118,7 +118,7 @@ def enqueue_sql(
     transaction: `WITH ..., outbox_rows AS (<sql>) SELECT ...`. Like `enqueue`, the rows are
     written with `NOTIFY outbox`, sent when the statement's transaction commits. The SQL uses
     the parameters `$first_parameter` to `$first_parameter + 2`, and inserts nothing unless the
-    SQL condition `only_if` holds (it may name the statement's other CTEs). Raises InvalidEvent
+    SQL condition `only_if` is true (it may name the statement's other CTEs). Raises InvalidEvent
     when any event breaks its schema.
     """
     sql = _INSERT_CTE.format(

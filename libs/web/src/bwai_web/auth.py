@@ -160,9 +160,9 @@ class TokenVerifier:
 
     Verifying an Ed25519 signature and decoding the claims costs more than the rest of a short
     request's authentication, and a client sends the same access token until it expires. So
-    `verify` remembers each verified access token (the exact string, up to `cache_size` of
-    them, least recently used out first) and on a repeat only checks the times again and that
-    the signing key is still the one in the key set. Step-up tokens are never cached.
+    `verify` caches each verified access token by its exact string, up to `cache_size` of them
+    with the least recently used evicted first. A repeat only has its times checked again and
+    its signing key compared with the current key set. Step-up tokens are never cached.
     """
 
     def __init__(
@@ -207,7 +207,7 @@ class TokenVerifier:
     async def _still_valid(self, token: str, cached: _VerifiedToken) -> bool:
         """Check a cached token's times again; False when its signing key is no longer current.
 
-        Raises TokenInvalid, and forgets the token, once it has expired.
+        Raises TokenInvalid, and evicts the token, once it has expired.
         """
         try:
             self._check_times(cached.claims)

@@ -2,8 +2,8 @@
 
 The key is claimed in its own statement before any work, so concurrent requests with one key
 see the claim at once. The work then commits its effect, its outbox rows and the stored response
-in one transaction (`Completion.complete`). On any failure the key is released so that the
-client can retry with the same key.
+in one transaction (`Completion.complete`) or in one statement (`Completion.sql`). On any
+failure the key is released so that the client can retry with the same key.
 
 `run_once_after_read` also reads what the work needs in the claim's own statement: each
 statement is a round trip to PostgreSQL, the largest cost of a short request.

@@ -1,8 +1,8 @@
 """The set-based comparison of one day's provider records with our deposits and ledger.
 
-The provider records are copied into a temporary staging table, then one INSERT ... SELECT with
-a FULL OUTER JOIN writes one reconciliation_records row per provider payment and returns the
-count per outcome. Runs inside the caller's transaction; the staging table is dropped at commit.
+The provider records are copied into a temporary staging table, then one INSERT ... SELECT
+writes one reconciliation_records row per provider payment and returns the count per outcome.
+Runs inside the caller's transaction, and the staging table is dropped at commit.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ STAGING_TABLE = "reconciliation_staging"
 RECORD_ID_SPAN = 2**32
 # The pool's 30 s command timeout suits requests; a day of a million records needs longer.
 MATCH_TIMEOUT_S = 900.0
-# Memory per sort or hash step of the matching query, for this transaction only. The default
-# 4 MB splits the million-row hash joins into batches written to disk.
-MATCH_WORK_MEM = "256MB"
+# Memory per sort step of the matching query, for its transaction only (a hash step may use
+# hash_mem_multiplier times it, 2 by default in PostgreSQL 15). With the default 4 MB the
+# million-row hash joins are split into batches written to disk.
+MATCH_WORK_MEM = "64MB"
 STAGING_COLUMNS = (
     "provider_payment_id",
     "status",
@@ -46,6 +47,18 @@ CREATE TEMP TABLE {STAGING_TABLE} (
     merchant_reference text
 ) ON COMMIT DROP
 """
+
+
+def _places(currency: str) -> str:
+    """Return SQL for the decimal places `currency` is compared at (18 when unknown)."""
+    return (
+        "COALESCE((SELECT places FROM reconciliation_currency_precision"
+        f" WHERE currency = {currency}), 18)"
+    )
+
+
+_PAY_PLACES = _places("COALESCE(c.p_pay_currency, c.i_pay_currency)")
+_OUTCOME_PLACES = _places("COALESCE(c.p_outcome_currency, c.i_outcome_currency)")
 
 # $1 run id, $2 provider, $3 day start, $4 day end (exclusive), $5 previous version's run id.
 # Our side of the day: deposits whose last provider status change falls in the day, plus every
@@ -115,20 +128,17 @@ flagged AS (
         c.has_state AND c.p_outcome_currency IS DISTINCT FROM c.i_outcome_currency
             AS outcome_currency_differs,
         c.p_status IS DISTINCT FROM c.i_status AS status_differs,
-        -- Equal amounts are equal at any precision, so most rows skip round().
+        -- Equal amounts are equal at any precision, so most rows look up no places and skip
+        -- round(): CASE evaluates the ELSE branch, and its subqueries, only when they differ.
         CASE WHEN COALESCE(c.p_paid, 0) = COALESCE(c.i_paid, 0) THEN false
-             ELSE round(COALESCE(c.p_paid, 0), COALESCE(pay.places, 18))
-                  <> round(COALESCE(c.i_paid, 0), COALESCE(pay.places, 18))
+             ELSE round(COALESCE(c.p_paid, 0), {_PAY_PLACES})
+                  <> round(COALESCE(c.i_paid, 0), {_PAY_PLACES})
         END AS paid_differs,
         CASE WHEN NOT c.has_state OR c.p_outcome IS NOT DISTINCT FROM c.i_outcome THEN false
-             ELSE round(c.p_outcome, COALESCE(settled.places, 18))
-                  IS DISTINCT FROM round(c.i_outcome, COALESCE(settled.places, 18))
+             ELSE round(c.p_outcome, {_OUTCOME_PLACES})
+                  IS DISTINCT FROM round(c.i_outcome, {_OUTCOME_PLACES})
         END AS outcome_differs
     FROM compared c
-    LEFT JOIN reconciliation_currency_precision pay
-        ON pay.currency = COALESCE(c.p_pay_currency, c.i_pay_currency)
-    LEFT JOIN reconciliation_currency_precision settled
-        ON settled.currency = COALESCE(c.p_outcome_currency, c.i_outcome_currency)
     -- OFFSET 0 keeps this a separate step, so each flag is computed once, not per use.
     OFFSET 0
 ),

@@ -250,12 +250,20 @@ async def _progress(deps: ReconciliationDeps, run_id: UUID, count: int) -> None:
 
 
 def _check_records(records: Sequence[ProviderRecord], provider: str, window: DayWindow) -> None:
+    # The matching query relies on one staged record per provider payment.
+    seen: set[str] = set()
     for record in records:
         if record.provider != provider or not window.contains(record.updated_at):
             raise DayNotReconcilable(
                 f"record {record.provider}:{record.provider_payment_id} does not belong to "
                 f"{provider} on {window.day}"
             )
+        if record.provider_payment_id in seen:
+            raise DayNotReconcilable(
+                f"record {provider}:{record.provider_payment_id} is listed twice. "
+                "Pass one record per provider payment."
+            )
+        seen.add(record.provider_payment_id)
 
 
 async def evaluate_alert(conn: asyncpg.Connection, deps: ReconciliationDeps) -> None:
