@@ -66,6 +66,8 @@ TENANT_WRITE = SIGNED_IN - {"viewer"}
 TENANT_ADMIN = frozenset({"owner", "operator_client", "operator", "admin"})
 OPERATORS = frozenset({"operator_client", "operator", "admin"})
 ADMINS = frozenset({"admin"})
+# Platform staff who are people: only they can approve an action with a TOTP step-up.
+STAFF = frozenset({"operator", "admin"})
 
 # (method, path template) -> the roles allowed. HEAD follows the GET rule of the same path.
 RULES: dict[tuple[str, str], frozenset[str]] = {
@@ -114,6 +116,17 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/orders"): TENANT_WRITE,
     ("POST", "/v1/orders/{order_id}/payments"): TENANT_WRITE,
     ("POST", "/v1/orders/{order_id}/cancel"): TENANT_WRITE,
+    ("GET", "/v1/payments/{payment_id}/refunds"): TENANT_READ,
+    ("GET", "/v1/refunds/{refund_id}"): TENANT_READ,
+    ("GET", "/v1/payments/{payment_id}/disputes"): TENANT_READ,
+    ("GET", "/v1/disputes/{dispute_id}"): TENANT_READ,
+    # Refunds and disputes: operators who are people, each with a fresh TOTP step-up.
+    ("POST", "/v1/payments/{payment_id}/refunds"): STAFF,
+    ("POST", "/v1/refunds/{refund_id}/verify"): STAFF,
+    ("POST", "/v1/refunds/{refund_id}/confirm"): STAFF,
+    ("POST", "/v1/payments/{payment_id}/disputes"): STAFF,
+    ("POST", "/v1/disputes/{dispute_id}/resolve"): STAFF,
+    ("GET", "/v1/audit"): OPERATORS,
     ("POST", "/v1/reconciliation/runs"): OPERATORS,
     ("GET", "/v1/reconciliation/runs"): OPERATORS,
     ("GET", "/v1/reconciliation/runs/{run_id}"): OPERATORS,
@@ -124,6 +137,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # Webhooks-ingest: providers call these; the signature is the proof, not a token.
     ("POST", "/v1/webhooks/nowpayments"): EVERYONE,
     ("POST", "/v1/webhooks/coinbase-commerce"): EVERYONE,
+    ("POST", "/v1/webhooks/nowpayments/payouts"): EVERYONE,
 }
 for _service in SERVICES:
     RULES[("GET", f"/v1/admin/{_service}/dead-letters")] = OPERATORS
@@ -144,6 +158,8 @@ class World:
     order_id: str
     cancel_order_id: str
     http: httpx.AsyncClient
+    # A verified user without TOTP, whose credentials the sign-in routes are called with.
+    signer: Account
 
     def auth(self, role: str) -> dict[str, str]:
         if role == "anonymous":
@@ -202,6 +218,10 @@ async def _build_world(platform: Platform, http: httpx.AsyncClient) -> World:
     for role in ("owner", "member", "viewer"):
         # Enrolled like the staff, so every user meets the TOTP routes in the same state.
         await enrol_totp(http, api, accounts[role])
+    signer = Account(email=f"signer-{run}@example.test")
+    response = await sign_up(http, api, signer.email, f"signer-{run}")
+    assert response.status_code == 202, response.text
+    await verify_from_mail(http, api, mail, signer.email)
 
     client_tokens = {}
     for role, tenant in (("tenant_client", slug), ("operator_client", f"ops-{run}")):
@@ -222,6 +242,7 @@ async def _build_world(platform: Platform, http: httpx.AsyncClient) -> World:
         order["id"],
         to_cancel["id"],
         http,
+        signer,
     )
 
 
@@ -281,6 +302,8 @@ def _path_values(world: World) -> dict[str, str]:
         "message_id": made_up,
         "run_id": made_up,
         "record_id": "1",
+        "refund_id": made_up,
+        "dispute_id": made_up,
     }
 
 
@@ -299,15 +322,15 @@ async def _token_request(world: World, role: str) -> Call:
 
 
 async def _login_request(world: World, role: str) -> Call:
-    viewer = world.accounts["viewer"]
-    return Call(path="", json_body={"email": viewer.email, "password": viewer.password})
+    signer = world.signer
+    return Call(path="", json_body={"email": signer.email, "password": signer.password})
 
 
 async def _refresh_request(world: World, role: str) -> Call:
     # A refresh token works once, so each caller gets a fresh one from a new sign-in.
-    viewer = Account(email=world.accounts["viewer"].email)
-    await login(world.http, world.platform.api_url, viewer)
-    return Call(path="", json_body={"refresh_token": viewer.refresh_token})
+    signer = Account(email=world.signer.email)
+    await login(world.http, world.platform.api_url, signer)
+    return Call(path="", json_body={"refresh_token": signer.refresh_token})
 
 
 async def _step_up_request(world: World, role: str) -> Call:
@@ -325,6 +348,38 @@ async def _rotate_request(world: World, role: str) -> Call:
         world.http, world.platform.api_url, account, "key_rotation", "signing-keys"
     )
     return Call(path="", headers={STEP_UP_HEADER: token})
+
+
+def _approved(action: str, template: str, parameter: str, body: dict[str, Any]) -> Builder:
+    """Build a request whose step-up approval is valid for staff, so the role alone decides."""
+
+    async def build(world: World, role: str) -> Call:
+        target = str(uuid.uuid4())
+        path = template.format(**{**_path_values(world), parameter: target})
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        if role in STAFF:
+            account = world.accounts[role]
+            api_url = world.platform.api_url
+            headers[STEP_UP_HEADER] = await step_up(world.http, api_url, account, action, target)
+        return Call(path=path, json_body=body, headers=headers)
+
+    return build
+
+
+async def _payout_request(world: World, role: str) -> Call:
+    assert world.platform.secrets is not None
+    payout = {
+        "id": "5000000001",
+        "batch_withdrawal_id": "5000000000",
+        "status": "FINISHED",
+        "currency": "btc",
+        "amount": "0.0001",
+        "address": "matrix-test-address",
+    }
+    raw = json.dumps(payout).encode()
+    signature = sign_ipn(raw, world.platform.secrets.nowpayments_ipn_secret)
+    headers = {"Content-Type": "application/json", "x-nowpayments-sig": signature}
+    return Call(path="", content=raw, headers=headers)
 
 
 async def _new_order_request(world: World, role: str) -> Call:
@@ -410,6 +465,31 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", "/v1/reconciliation/records/{record_id}/resolve"): _fixed(
         json_body={"note": "checked by hand"}
     ),
+    ("POST", "/v1/payments/{payment_id}/refunds"): _approved(
+        "refund",
+        "/v1/payments/{payment_id}/refunds",
+        "payment_id",
+        {"amount": "0.0001", "reason": "matrix", "refund_address": "matrix-test-address"},
+    ),
+    ("POST", "/v1/refunds/{refund_id}/verify"): _approved(
+        "refund", "/v1/refunds/{refund_id}/verify", "refund_id", {"verification_code": "123456"}
+    ),
+    ("POST", "/v1/refunds/{refund_id}/confirm"): _approved(
+        "refund",
+        "/v1/refunds/{refund_id}/confirm",
+        "refund_id",
+        {"outcome": "completed", "provider_reference": "matrix", "note": "matrix"},
+    ),
+    ("POST", "/v1/payments/{payment_id}/disputes"): _approved(
+        "dispute", "/v1/payments/{payment_id}/disputes", "payment_id", {"reason": "matrix"}
+    ),
+    ("POST", "/v1/disputes/{dispute_id}/resolve"): _approved(
+        "dispute",
+        "/v1/disputes/{dispute_id}/resolve",
+        "dispute_id",
+        {"outcome": "withdrawn", "note": "matrix"},
+    ),
+    ("POST", "/v1/webhooks/nowpayments/payouts"): _payout_request,
     ("POST", "/v1/webhooks/nowpayments"): _nowpayments_request,
     ("POST", "/v1/webhooks/coinbase-commerce"): _coinbase_request,
 }

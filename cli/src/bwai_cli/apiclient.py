@@ -40,6 +40,7 @@ def require_credentials(client_id: str | None, secret: str | None) -> tuple[str,
     if not client_id or not secret:
         raise SystemExit(
             "missing API credentials: set BWAI_CLIENT_ID and BWAI_CLIENT_SECRET (or pass "
-            "--client-id/--client-secret); `bwai clients create --role operator` makes them"
+            "--client-id/--client-secret); "
+            "`bwai clients create --tenant platform --role operator` makes them"
         )
     return client_id, secret

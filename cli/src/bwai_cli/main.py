@@ -134,13 +134,19 @@ IdentityDatabase = Annotated[
 @users_app.command("create-operator")
 def users_create_operator(
     email: Annotated[str, typer.Option(help="The operator's email address (counts as verified).")],
-    role: Annotated[str, typer.Option(help="operator or admin.")] = "admin",
     password: Annotated[
         str,
         typer.Option(
-            prompt=True, hide_input=True, confirmation_prompt=True, envvar="BWAI_OPERATOR_PASSWORD"
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="BWAI_OPERATOR_PASSWORD",
+            help="The account's password; asked for when not given (or BWAI_OPERATOR_PASSWORD).",
         ),
-    ] = "",
+    ],
+    role: Annotated[
+        str, typer.Option(help="admin (also manages staff and keys) or operator.")
+    ] = "admin",
     database_url: IdentityDatabase = None,
     data_dir: DataDir = Path(".data"),
 ) -> None:

@@ -35,5 +35,6 @@ async def run(
     for outcome, count in result["counts"].items():
         typer.echo(f"  {outcome:<20} {count}")
     typer.echo(f"  mismatch rate        {result['mismatch_rate']}")
-    typer.echo(f"Report: {api_url}/v1/reconciliation/runs/{result['id']}/report.html")
+    report = f"{api_url}/v1/reconciliation/runs/{result['id']}/report.html"
+    typer.echo(f"Report (with an operator's bearer token): {report}")
     return 0 if result["status"] == "completed" else 1

@@ -311,6 +311,31 @@ async def test_operator_login_needs_totp_and_rejects_replay(
     assert with_recovery.status_code == 200
 
 
+async def test_enrolled_owner_login_needs_totp(
+    identity_client: httpx.AsyncClient,
+    identity_ctx: ServiceContext,
+    mail_sink: tuple[MailSink, int],
+) -> None:
+    """A role that does not require TOTP still signs in with it once the user enrolled."""
+    await _sign_up_and_verify(identity_client, mail_sink[0])
+    first = (await _login(identity_client)).json()
+    secret, _ = await _enrol_totp(identity_client, identity_ctx, first["access_token"])
+    assert isinstance(identity_ctx.clock, FrozenClock)
+    identity_ctx.clock.advance(timedelta(seconds=30))
+    code = otp.totp(otp.decode_secret(secret), identity_ctx.clock.now())
+
+    without_code = await _login(identity_client)
+    wrong_code = await _login(identity_client, totp_code="000000" if code != "000000" else "111111")
+    with_code = await _login(identity_client, totp_code=code)
+
+    assert first["roles"] == ["owner"]
+    assert without_code.status_code == 401
+    assert without_code.json()["type"].endswith("totp-required")
+    assert wrong_code.status_code == 401
+    assert with_code.status_code == 200
+    assert with_code.json()["roles"] == ["owner"]
+
+
 async def test_step_up_token_is_bound_single_use_and_not_access(
     identity_client: httpx.AsyncClient, identity_ctx: ServiceContext
 ) -> None:

@@ -95,6 +95,16 @@ async def test_record_outside_day_is_rejected(ctx: ServiceContext) -> None:
     assert status == "failed"
 
 
+async def test_payment_listed_twice_is_rejected(ctx: ServiceContext) -> None:
+    record = provider_record(Side("2004", changed_at=at(12)))
+
+    with pytest.raises(DayNotReconcilable):
+        await run_reconciliation(ctx, "nowpayments", DAY, records=[record, record])
+
+    assert await ctx.pool.fetchval("SELECT count(*) FROM reconciliation_records") == 0
+    assert await ctx.pool.fetchval("SELECT status FROM reconciliation_runs") == "failed"
+
+
 async def test_ninth_decimal_matters_only_for_eth(ctx: ServiceContext) -> None:
     pool = ctx.pool
     btc = Side("3001", paid=Decimal("0.123456781"), outcome=None, outcome_currency=None)

@@ -97,7 +97,9 @@ async def login(
         )
     grant = await _grant(deps, user, tenant)
     amr = ["pwd"]
-    if grant.totp_needed and await totp.is_enrolled(deps, user["id"]):
+    # Whoever enrolled TOTP signs in with it, whatever the role requires: a user who turned
+    # on a second factor expects it to be asked for.
+    if await totp.is_enrolled(deps, user["id"]):
         if not totp_code:
             raise TotpRequired("this account needs a TOTP code: send it as totp_code")
         method = await totp.verify_second_factor(deps, user["id"], totp_code)

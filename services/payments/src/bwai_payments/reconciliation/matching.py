@@ -93,6 +93,8 @@ ledger AS (
     SELECT t.provider_payment_id, sum(t.amount) AS paid, min(t.currency) AS currency
     FROM sides x
     JOIN transactions t ON t.provider = $2 AND t.provider_payment_id = x.provider_payment_id
+    -- Money received only: a refund's posting is money sent back, not what the customer paid.
+    WHERE t.kind = 'payment_received'
     GROUP BY t.provider_payment_id
 ),
 compared AS (
