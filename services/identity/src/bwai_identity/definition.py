@@ -8,7 +8,7 @@ from bwai_web.stepup import STEP_UP_MIGRATIONS
 
 from bwai_identity.app import create_app
 from bwai_identity.keys.service import ensure_active_key
-from bwai_identity.mail.sender import MAILER_EXTRA, mailer_from_env
+from bwai_identity.mail.sender import start_mailer, stop_mailer
 from bwai_identity.settings import IdentitySettings
 
 IDENTITY_MIGRATIONS = MigrationSource("identity", "bwai_identity")
@@ -17,8 +17,8 @@ IDENTITY_MIGRATIONS = MigrationSource("identity", "bwai_identity")
 async def on_start(ctx: ServiceContext) -> None:
     """Make sure a signing key is active before the first token request; set up SMTP."""
     await ensure_active_key(ctx.pool, ctx.clock)
-    # A test or embedding runtime may put its own sender here first.
-    ctx.extras.setdefault(MAILER_EXTRA, mailer_from_env())
+    # A test or embedding runtime may put its own sender in ctx.extras first.
+    await start_mailer(ctx)
 
 
 SERVICE = ServiceDefinition(
@@ -36,4 +36,5 @@ SERVICE = ServiceDefinition(
         "/v1/invitations",
     ),
     on_start=on_start,
+    on_stop=stop_mailer,
 )
