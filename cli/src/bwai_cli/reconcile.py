@@ -7,8 +7,8 @@ import typer
 
 from bwai_cli.apiclient import ApiError, check, fetch_token, require_credentials
 
-# A day of provider records can take a while to fetch and match; the run itself keeps going
-# server-side if the client gives up, so this only bounds how long the command waits.
+# Bounds only how long the command waits: a day of records can take minutes to fetch and
+# match, and the run goes on server-side if the command gives up.
 RUN_TIMEOUT_S = 600.0
 
 
