@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -17,19 +17,7 @@ async def insert_active_key(
     created_at: datetime,
 ) -> bool:
     """Insert an active key unless one is active already; return whether it was inserted."""
-    inserted = await conn.fetchval(
-        """
-        INSERT INTO signing_keys (kid, algorithm, private_key_pem, public_jwk, state, created_at)
-        VALUES ($1, 'EdDSA', $2, $3, 'active', $4)
-        ON CONFLICT DO NOTHING
-        RETURNING true
-        """,
-        kid,
-        private_key_pem,
-        public_jwk,
-        created_at,
-    )
-    return bool(inserted)
+    return await _insert_key(conn, "active", kid, private_key_pem, public_jwk, created_at)
 
 
 async def get_active_key(conn: asyncpg.Pool | asyncpg.Connection) -> asyncpg.Record | None:
@@ -62,19 +50,7 @@ async def insert_pending_key(
     created_at: datetime,
 ) -> bool:
     """Insert a pending key unless one is pending already; return whether it was inserted."""
-    inserted = await conn.fetchval(
-        """
-        INSERT INTO signing_keys (kid, algorithm, private_key_pem, public_jwk, state, created_at)
-        VALUES ($1, 'EdDSA', $2, $3, 'pending', $4)
-        ON CONFLICT DO NOTHING
-        RETURNING true
-        """,
-        kid,
-        private_key_pem,
-        public_jwk,
-        created_at,
-    )
-    return bool(inserted)
+    return await _insert_key(conn, "pending", kid, private_key_pem, public_jwk, created_at)
 
 
 async def get_pending_key(conn: asyncpg.Pool | asyncpg.Connection) -> asyncpg.Record | None:
@@ -94,3 +70,28 @@ async def promote_pending_key(conn: asyncpg.Connection, kid: str, *, now: dateti
         kid,
     )
     return bool(promoted)
+
+
+async def _insert_key(
+    conn: asyncpg.Pool | asyncpg.Connection,
+    state: Literal["active", "pending"],
+    kid: str,
+    private_key_pem: str,
+    public_jwk: dict[str, Any],
+    created_at: datetime,
+) -> bool:
+    # A partial unique index allows one key per state, so a concurrent insert is a no-op.
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO signing_keys (kid, algorithm, private_key_pem, public_jwk, state, created_at)
+        VALUES ($1, 'EdDSA', $2, $3, $4, $5)
+        ON CONFLICT DO NOTHING
+        RETURNING true
+        """,
+        kid,
+        private_key_pem,
+        public_jwk,
+        state,
+        created_at,
+    )
+    return bool(inserted)

@@ -153,6 +153,31 @@ def raise_rejected(response: httpx.Response, provider: str, message: str | None)
     )
 
 
+async def post_create(
+    client: httpx.AsyncClient,
+    provider: str,
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    timeout_s: float,
+    message_of: Callable[[dict[str, Any]], str | None],
+) -> dict[str, Any]:
+    """POST a checkout create and return its JSON object; a 4xx raises ProviderRejected.
+
+    `message_of` reads the provider's error message from its error body.
+    """
+    response = await send(
+        client,
+        provider,
+        lambda: client.post(url, content=body, headers=headers, timeout=timeout_s),
+    )
+    parsed = parse_json_object(response, provider)
+    if response.status_code >= 400:
+        raise_rejected(response, provider, message_of(parsed))
+    return parsed
+
+
 def to_decimal(value: Any) -> Decimal | None:
     """Read a provider amount sent as a string or a number; None when absent or invalid."""
     if value is None or isinstance(value, bool):

@@ -18,6 +18,7 @@ from bwai_payments.providers.base import (
     Checkout,
     CheckoutOrder,
     parse_json_object,
+    post_create,
     raise_rejected,
     send,
     to_datetime,
@@ -81,19 +82,15 @@ class CoinbaseCommerceAdapter:
         return None
 
     async def _create(self, body: bytes, pay_currency: str | None) -> Checkout:
-        response = await send(
+        parsed = await post_create(
             self._client,
             NAME,
-            lambda: self._client.post(
-                f"{self._base_url}/charges",
-                content=body,
-                headers=self._headers,
-                timeout=self._timeout,
-            ),
+            f"{self._base_url}/charges",
+            body,
+            headers=self._headers,
+            timeout_s=self._timeout,
+            message_of=_message,
         )
-        parsed = parse_json_object(response, NAME)
-        if response.status_code >= 400:
-            raise_rejected(response, NAME, _message(parsed))
         charge = parsed.get("data")
         if not isinstance(charge, dict):
             raise ProviderResponseInvalid("Coinbase Commerce response has no `data` charge")

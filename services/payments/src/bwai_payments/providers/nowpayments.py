@@ -19,6 +19,7 @@ from bwai_payments.providers.base import (
     Checkout,
     CheckoutOrder,
     parse_json_object,
+    post_create,
     raise_rejected,
     send,
 )
@@ -98,19 +99,15 @@ class NowPaymentsAdapter:
         return None
 
     async def _create(self, body: bytes) -> Checkout:
-        response = await send(
+        parsed = await post_create(
             self._client,
             NAME,
-            lambda: self._client.post(
-                f"{self._base_url}/invoice",
-                content=body,
-                headers=self._headers,
-                timeout=self._timeout,
-            ),
+            f"{self._base_url}/invoice",
+            body,
+            headers=self._headers,
+            timeout_s=self._timeout,
+            message_of=_message,
         )
-        parsed = parse_json_object(response, NAME)
-        if response.status_code >= 400:
-            raise_rejected(response, NAME, _message(parsed))
         return _checkout(parsed, str(parsed.get("order_id") or ""))
 
 
