@@ -1,6 +1,6 @@
 """Development secrets for the embedded platform, made once per data folder and kept there.
 
-The repository holds no secret: API keys and webhook secrets that the services and the sandbox
+The repository contains no secret: API keys and webhook secrets that the services and the sandbox
 share are random values written to `<data dir>/dev-secrets.json` (mode 0600) on first start.
 """
 
@@ -33,14 +33,14 @@ def load_or_create(data_dir: Path) -> DevSecrets:
     if stored and set(stored) >= set(fresh):
         return DevSecrets(**{name: stored[name] for name in fresh})
     # A folder made by an older version lacks newer secrets: keep the old ones, add the rest.
-    made = DevSecrets(**{**fresh, **{k: v for k, v in stored.items() if k in fresh}})
+    merged = DevSecrets(**{**fresh, **{k: v for k, v in stored.items() if k in fresh}})
     data_dir.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(asdict(made), handle, indent=2)
+        json.dump(asdict(merged), handle, indent=2)
     os.replace(temporary, path)
-    return made
+    return merged
 
 
 def _generate() -> DevSecrets:

@@ -1,4 +1,4 @@
-"""What a service hands to the runtime that hosts it: its name, tables, HTTP app and consumers.
+"""The contract between a service and the runtime that hosts it: name, tables, app, consumers.
 
 Each service package exposes one `SERVICE: ServiceDefinition`. The `bwai` launcher (embedded, all
 services in one process) and `bwai run SERVICE` (one process per service) are the only code that
@@ -60,7 +60,7 @@ class ServiceDefinition:
     migrations: Sequence[MigrationSource]
     create_app: Callable[[ServiceContext], FastAPI]
     consumers: Callable[[ServiceContext], Sequence[ConsumerSpec]] = lambda ctx: ()
-    # Path prefixes this service answers on the shared embedded port, e.g. ("/v1/orders",).
+    # Path prefixes this service serves on the shared embedded port, e.g. ("/v1/orders",).
     public_prefixes: Sequence[str] = ()
     on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
     on_stop: Callable[[ServiceContext], Awaitable[None]] | None = None

@@ -97,8 +97,8 @@ async def login(
         )
     grant = await _grant(deps, user, tenant)
     amr = ["pwd"]
-    # Whoever enrolled TOTP signs in with it, whatever the role requires: a user who turned
-    # on a second factor expects it to be asked for.
+    # A user who enrolled TOTP signs in with it, whatever the role requires, because a user
+    # who turned on a second factor expects it to be requested.
     if await totp.is_enrolled(deps, user["id"]):
         if not totp_code:
             raise TotpRequired("this account needs a TOTP code: send it as totp_code")

@@ -107,7 +107,7 @@ async def send(
             raise ProviderUnavailable(f"{provider} could not be reached: {exc}") from exc
         raise AmbiguousFailure(f"{provider}: {type(exc).__name__}: {exc}") from exc
     if response.status_code >= 500:
-        raise AmbiguousFailure(f"{provider} answered {response.status_code}")
+        raise AmbiguousFailure(f"{provider} responded with status {response.status_code}")
     return response
 
 
